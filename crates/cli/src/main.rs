@@ -1,0 +1,106 @@
+//! `gotrace`: the command-line front end.
+//!
+//! Subcommands are ours (`dump`, `footprint`, `stats`); the single-dash
+//! flags of `go tool trace` (`-d=parsed|wire|footprint`, `-pprof`, `-http`)
+//! are accepted too so gotrace can stand in for it.
+
+mod debug;
+mod tabwriter;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "gotrace", version, about = "Read and explore Go execution traces", args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+
+    /// Print debug info and exit, like `go tool trace -d` (modes: parsed, wire, footprint).
+    #[arg(short = 'd', long = "debug", value_name = "MODE")]
+    debug: Option<String>,
+
+    /// Print a pprof profile instead (net, sync, syscall, sched). Not yet implemented.
+    #[arg(long = "pprof", value_name = "TYPE")]
+    pprof: Option<String>,
+
+    /// HTTP server listen address for the viewer. Not yet implemented.
+    #[arg(long = "http", value_name = "ADDR")]
+    http: Option<String>,
+
+    /// The trace file. (`go tool trace BINARY TRACE` is accepted; the binary is ignored.)
+    #[arg(value_name = "TRACE", num_args = 1..=2)]
+    trace: Vec<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Print the ordered event stream exactly as `go tool trace -d=parsed` does.
+    Dump {
+        /// Print raw wire events instead, as `-d=wire` does.
+        #[arg(long)]
+        wire: bool,
+        trace: PathBuf,
+    },
+    /// Print event counts and bytes per wire event type, as `-d=footprint` does.
+    Footprint { trace: PathBuf },
+    /// Parse and order the whole trace and print event counts per kind.
+    Stats { trace: PathBuf },
+}
+
+/// Rewrites Go-style single-dash long flags (`-pprof=x`, `-http x`) into
+/// the double-dash form the parser understands.
+fn go_style_args() -> Vec<String> {
+    std::env::args()
+        .map(|a| {
+            for f in ["-pprof", "-http"] {
+                if a == f || a.starts_with(&format!("{f}=")) {
+                    return format!("-{a}");
+                }
+            }
+            a
+        })
+        .collect()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse_from(go_style_args());
+    let res = match (cli.cmd, cli.debug.as_deref()) {
+        (Some(Cmd::Dump { wire: false, trace }), _) => debug::dump_parsed(&trace),
+        (Some(Cmd::Dump { wire: true, trace }), _) => debug::dump_wire(&trace),
+        (Some(Cmd::Footprint { trace }), _) => debug::footprint(&trace),
+        (Some(Cmd::Stats { trace }), _) => debug::stats(&trace),
+        (None, Some(mode)) => {
+            let Some(trace) = cli.trace.last() else {
+                eprintln!("gotrace: missing TRACE argument");
+                return ExitCode::from(2);
+            };
+            match mode {
+                "parsed" => debug::dump_parsed(trace),
+                "wire" => debug::dump_wire(trace),
+                "footprint" => debug::footprint(trace),
+                m => Err(anyhow::anyhow!("invalid debug mode {m}, want one of: parsed, wire, footprint")),
+            }
+        }
+        (None, None) => {
+            if cli.pprof.is_some() || cli.http.is_some() || !cli.trace.is_empty() {
+                Err(anyhow::anyhow!("the trace viewer and -pprof are not implemented yet; use `gotrace dump`, `gotrace stats` or -d=parsed|wire|footprint"))
+            } else {
+                eprintln!("usage: gotrace [dump|footprint|stats] TRACE, or gotrace -d=parsed|wire|footprint TRACE");
+                return ExitCode::from(2);
+            }
+        }
+    };
+    match res {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // A closed pipe (e.g. `| head`) is not an error worth reporting.
+            if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}

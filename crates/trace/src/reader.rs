@@ -1,0 +1,501 @@
+//! The trace reader: merges the per-M batches of each generation into one
+//! stream, in the order the scheduler emulation allows.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::event::*;
+use crate::generation::{GenItem, Generation, Splitter};
+use crate::order::Ordering;
+use crate::source::{Input, Whole};
+use gotrace_wire::spec::{self as s, EV_CPU_SAMPLE};
+use gotrace_wire::varint::uvarint;
+use gotrace_wire::Version;
+use std::io::Read;
+use std::path::Path;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
+
+/// Reads from one M's batches, one event at a time.
+struct BatchCursor {
+    m: ThreadId,
+    /// Index into the generation's per-M batch lists.
+    mi: usize,
+    last_ts: Time,
+    idx: usize,
+    data_off: usize,
+    ev: BaseEvent,
+    /// Offset of `ev` in the generation's bytes.
+    ev_off: usize,
+}
+
+impl BatchCursor {
+    /// Reads the next event; false when this M has no more in the generation.
+    fn next_event(&mut self, g: &Generation) -> Result<bool> {
+        let batches = &g.ms[self.mi].batches;
+        while self.idx < batches.len() && batches[self.idx].1.len() == self.data_off {
+            self.idx += 1;
+            self.data_off = 0;
+            self.last_ts = 0;
+        }
+        let Some((time, data)) = batches.get(self.idx) else { return Ok(false) };
+        if self.last_ts == 0 {
+            self.last_ts = g.table.ns(*time);
+        }
+        let start = data.start as usize + self.data_off;
+        let buf = &g.table.bytes[start..data.end as usize];
+        let (n, dt) = read_timed_event(buf, &mut self.ev)
+            .map_err(|m| Error::new(ErrorKind::Format(m), Some(g.table.bytes.offset + start as u64)))?;
+        self.ev.time = g.table.ns(dt).wrapping_add(self.last_ts);
+        self.last_ts = self.ev.time;
+        self.ev_off = start;
+        self.data_off += n;
+        Ok(true)
+    }
+}
+
+/// Decodes one timed event into `e`, leaving argument slots it does not
+/// use untouched. Returns its length and raw timestamp delta.
+#[inline]
+fn read_timed_event(b: &[u8], e: &mut BaseEvent) -> std::result::Result<(usize, u64), String> {
+    let typ = b[0];
+    if typ as usize >= s::specs().len() {
+        return Err(format!("found invalid event type: {typ}"));
+    }
+    let spec = &s::specs()[typ as usize];
+    if spec.args.is_empty() || !spec.is_timed {
+        return Err(format!("found event without a timestamp: type={typ}"));
+    }
+    e.typ = typ;
+    let mut n = 1;
+    let (ts, nb) = uvarint(&b[n..]).map_err(|_| "found invalid uvarint for timestamp".to_string())?;
+    n += nb;
+    for i in 0..spec.args.len() - 1 {
+        let (v, nb) = uvarint(&b[n..]).map_err(|_| "found invalid uvarint".to_string())?;
+        e.args[i] = v;
+        n += nb;
+    }
+    Ok((n, ts))
+}
+
+// The frontier is a binary min-heap on the next event's time. Its exact
+// shape matters: it decides which M is tried first when timestamps tie, and
+// so the output order. It behaves like the reference's.
+fn sift_up(h: &mut [BatchCursor], mut i: usize) -> usize {
+    while i > 0 && h[(i - 1) / 2].ev.time > h[i].ev.time {
+        h.swap((i - 1) / 2, i);
+        i = (i - 1) / 2;
+    }
+    i
+}
+
+fn sift_down(h: &mut [BatchCursor], mut i: usize) {
+    loop {
+        let mut m = i;
+        let mut min_t = if i < h.len() { h[i].ev.time } else { Time::MAX };
+        for c in [2 * i + 1, 2 * i + 2] {
+            if c < h.len() && h[c].ev.time < min_t {
+                min_t = h[c].ev.time;
+                m = c;
+            }
+        }
+        if m == i {
+            return;
+        }
+        h.swap(i, m);
+        i = m;
+    }
+}
+
+fn heap_update(h: &mut [BatchCursor], i: usize) {
+    if sift_up(h, i) != i {
+        return;
+    }
+    sift_down(h, i);
+}
+
+fn heap_remove(h: &mut Vec<BatchCursor>, mut i: usize) {
+    // Bubble i to the root regardless of order, then pop the root.
+    while i > 0 {
+        h.swap((i - 1) / 2, i);
+        i = (i - 1) / 2;
+    }
+    let last = h.len() - 1;
+    h.swap(0, last);
+    h.pop();
+    sift_down(h, 0);
+}
+
+/// Where generations come from: parsed on a helper thread, one ahead.
+enum Gens {
+    Thread(Receiver<GenItem>),
+    Inline(Box<Splitter>),
+}
+
+impl Gens {
+    fn next(&mut self) -> Option<GenItem> {
+        match self {
+            Gens::Thread(rx) => rx.recv().ok(),
+            Gens::Inline(s) => s.next(),
+        }
+    }
+}
+
+/// Reads a Go execution trace and yields its events in order.
+///
+/// ```no_run
+/// let mut r = gotrace::Reader::open("trace.out")?;
+/// while let Some(ev) = r.read_event()? {
+///     println!("{} at {}", ev.kind(), ev.time());
+/// }
+/// # Ok::<(), gotrace::Error>(())
+/// ```
+pub struct Reader {
+    version: Version,
+    gens: Gens,
+    gen: Option<Box<Generation>>,
+    frontier: Vec<BatchCursor>,
+    cpu_next: usize,
+    order: Ordering,
+    last_ts: Time,
+    syncs: u64,
+    pending_err: Option<Error>,
+    done: bool,
+    /// The event being lent out is the final Sync.
+    last_event: bool,
+    /// The event being lent out: context, event, whether it has a table.
+    cur: (SchedCtx, BaseEvent, bool),
+    whole: Option<Arc<Whole>>,
+}
+
+/// Options for opening a trace.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Decode generations on a helper thread while ordering the previous one.
+    pub parallel: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { parallel: true }
+    }
+}
+
+impl Reader {
+    /// Opens a trace file by memory-mapping it.
+    pub fn open(path: impl AsRef<Path>) -> Result<Reader> {
+        Self::open_with(path, Options::default())
+    }
+
+    pub fn open_with(path: impl AsRef<Path>, opts: Options) -> Result<Reader> {
+        let path = path.as_ref();
+        let f = std::fs::File::open(path)
+            .map_err(|e| Error::new(ErrorKind::Io(format!("{}: {e}", path.display())), None))?;
+        // SAFETY: the map is read-only; a trace being rewritten underneath us
+        // can yield garbage bytes, which the decoder rejects like any corruption.
+        let map = unsafe { memmap2::Mmap::map(&f) };
+        let whole = match map {
+            Ok(m) => {
+                #[cfg(unix)]
+                let _ = m.advise(memmap2::Advice::Sequential);
+                Whole::Mmap(m)
+            }
+            // Empty files and special files cannot be mapped; read them instead.
+            Err(_) => {
+                let mut v = Vec::new();
+                std::fs::File::open(path)
+                    .and_then(|mut f| f.read_to_end(&mut v))
+                    .map_err(|e| Error::new(ErrorKind::Io(format!("{}: {e}", path.display())), None))?;
+                Whole::Vec(v)
+            }
+        };
+        Self::from_whole(Arc::new(whole), opts)
+    }
+
+    /// Reads a trace held in memory.
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Reader> {
+        Self::from_whole(Arc::new(Whole::Vec(bytes)), Options::default())
+    }
+
+    /// Reads a trace from a stream, holding at most a few generations in memory.
+    pub fn from_reader(r: impl Read + Send + 'static) -> Result<Reader> {
+        let mut input = Input::Stream { r: Box::new(r), buf: Vec::new(), base: 0, eof: false };
+        while input.window().len() < 32 && input.fill().map_err(|e| Error::new(ErrorKind::Io(e.to_string()), Some(0)))? {}
+        Self::from_input(input, None, Options::default())
+    }
+
+    fn from_whole(whole: Arc<Whole>, opts: Options) -> Result<Reader> {
+        Self::from_input(Input::Whole(whole.clone()), Some(whole), opts)
+    }
+
+    fn from_input(input: Input, whole: Option<Arc<Whole>>, opts: Options) -> Result<Reader> {
+        let h = gotrace_wire::read_header(input.window())?;
+        if h.version.is_v1() {
+            return Err(Error::new(
+                ErrorKind::Format(format!(
+                    "{} traces (Go 1.11–1.21 format) are not supported yet; Go 1.22 or newer is required",
+                    h.version
+                )),
+                Some(0),
+            ));
+        }
+        let splitter = Splitter::new(input, h.version, h.len);
+        let gens = if opts.parallel {
+            let (tx, rx) = sync_channel(1);
+            std::thread::Builder::new()
+                .name("gotrace-generations".into())
+                .spawn(move || {
+                    for item in splitter {
+                        if tx.send(item).is_err() {
+                            return;
+                        }
+                    }
+                })
+                .map_err(|e| Error::new(ErrorKind::Io(e.to_string()), None))?;
+            Gens::Thread(rx)
+        } else {
+            Gens::Inline(Box::new(splitter))
+        };
+        Ok(Reader {
+            version: h.version,
+            gens,
+            gen: None,
+            frontier: Vec::new(),
+            cpu_next: 0,
+            order: Ordering::new(h.version),
+            last_ts: 0,
+            syncs: 0,
+            pending_err: None,
+            done: false,
+            last_event: false,
+            cur: (SchedCtx::NONE, BaseEvent::default(), false),
+            whole,
+        })
+    }
+
+    /// The trace's format version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The next event, or `None` at the end of the trace.
+    ///
+    /// After an error, the reader is finished. Every generation before the
+    /// failure has been yielded in full, followed by a Sync event.
+    pub fn read_event(&mut self) -> Result<Option<Event<'_>>> {
+        if self.done {
+            return Ok(None);
+        }
+        match self.next_inner() {
+            Ok(()) => {}
+            Err(e) => {
+                self.done = true;
+                return Err(e);
+            }
+        }
+        if self.last_event {
+            self.done = true;
+        }
+        let (ctx, base, has_table) = self.cur;
+        let table = if has_table { self.gen.as_ref().map(|g| &g.table) } else { None };
+        Ok(Some(Event { table, ctx, base }))
+    }
+
+    /// Sets `self.cur` to the next event.
+    fn next_inner(&mut self) -> Result<()> {
+        if let Some((ctx, base)) = self.order.queue.pop_front() {
+            return self.finish(ctx, base, true);
+        }
+        let cpu_left = self.gen.as_ref().is_some_and(|g| self.cpu_next < g.cpu_samples.len());
+        if self.frontier.is_empty() && !cpu_left {
+            return self.next_generation();
+        }
+        let g = self.gen.as_deref().expect("generation installed");
+        if let Some(smp) = g.cpu_samples.get(self.cpu_next) {
+            if self.frontier.is_empty() || smp.time < self.frontier[0].ev.time {
+                self.cpu_next += 1;
+                let ctx = SchedCtx { g: smp.g, p: smp.p, m: smp.m };
+                let base = BaseEvent { typ: EV_CPU_SAMPLE, time: smp.time, args: [smp.stack, 0, 0, 0] };
+                if g.table.stack(smp.stack).is_none() {
+                    // The reference panics here; we report it.
+                    return Err(Error::new(
+                        ErrorKind::Format(format!("found invalid stack ID {} for event CPUSample", smp.stack)),
+                        None,
+                    ));
+                }
+                return self.finish(ctx, base, true);
+            }
+        }
+        if !self.try_advance(0)? {
+            // Rare: the earliest event cannot happen yet. Try the others in
+            // time order (a sorted array is still a valid heap).
+            crate::gosort::sort_func(&mut self.frontier, |a, b| a.ev.time.cmp(&b.ev.time));
+            let mut ok = false;
+            for i in 1..self.frontier.len() {
+                if self.try_advance(i)? {
+                    ok = true;
+                    break;
+                }
+            }
+            if !ok {
+                return Err(self.stuck_error());
+            }
+        }
+        let (ctx, base) = self.order.queue.pop_front().expect("advance queues an event");
+        self.finish(ctx, base, true)
+    }
+
+    fn try_advance(&mut self, i: usize) -> Result<bool> {
+        let g = self.gen.as_deref_mut().expect("generation installed");
+        let bc = &mut self.frontier[i];
+        match self.order.advance(&mut bc.ev, &mut g.table, bc.m, g.gen) {
+            Ok(false) => return Ok(false),
+            Ok(true) => {}
+            Err(msg) => {
+                let off = g.table.bytes.offset + bc.ev_off as u64;
+                return Err(Error::order(
+                    format!(
+                        "broken trace: {msg} (event {} on M {} in generation {} at byte offset {off})",
+                        self.version.event_name(bc.ev.typ),
+                        bc.m,
+                        g.gen
+                    ),
+                    Some(off),
+                ));
+            }
+        }
+        if bc.next_event(g)? {
+            heap_update(&mut self.frontier, i);
+        } else {
+            heap_remove(&mut self.frontier, i);
+        }
+        Ok(true)
+    }
+
+    fn stuck_error(&self) -> Error {
+        let g = self.gen.as_deref().expect("generation installed");
+        let mut msg = format!("broken trace: failed to advance: no event of generation {} can happen next; frontier:", g.gen);
+        let mut first_off = None;
+        for bc in &self.frontier {
+            let off = g.table.bytes.offset + bc.ev_off as u64;
+            first_off.get_or_insert(off);
+            msg.push_str(&format!(
+                "\n  M {} [{} time={} at byte offset {off}]",
+                bc.m,
+                self.version.event_name(bc.ev.typ),
+                bc.ev.time
+            ));
+        }
+        Error::order(msg, first_off)
+    }
+
+    fn next_generation(&mut self) -> Result<()> {
+        if let Some(e) = self.pending_err.take() {
+            return Err(e);
+        }
+        self.retire_generation();
+        match self.gens.next() {
+            Some(GenItem::Gen(g)) => {
+                self.cpu_next = 0;
+                self.frontier.clear();
+                for mi in 0..g.ms.len() {
+                    let mut bc = BatchCursor {
+                        m: g.ms[mi].m,
+                        mi,
+                        last_ts: 0,
+                        idx: 0,
+                        data_off: 0,
+                        ev: BaseEvent::default(),
+                        ev_off: 0,
+                    };
+                    if bc.next_event(&g)? {
+                        self.frontier.push(bc);
+                        let last = self.frontier.len() - 1;
+                        sift_up(&mut self.frontier, last);
+                    }
+                }
+                self.syncs += 1;
+                let time = g.table.ns(g.min_ts);
+                self.gen = Some(g);
+                self.sync_event(time, true)
+            }
+            Some(GenItem::Err(e)) => {
+                self.pending_err = Some(e);
+                self.syncs += 1;
+                self.sync_event(self.last_ts, false)
+            }
+            None => {
+                self.syncs += 1;
+                let r = self.sync_event(self.last_ts, false);
+                self.pending_done();
+                r
+            }
+        }
+    }
+
+    fn pending_done(&mut self) {
+        // The final Sync is being returned; nothing follows it.
+        self.last_event = true;
+    }
+
+    /// Drops the finished generation and returns its pages to the OS.
+    fn retire_generation(&mut self) {
+        if let Some(g) = self.gen.take() {
+            #[cfg(unix)]
+            if let Some(Whole::Mmap(m)) = self.whole.as_deref() {
+                let start = g.table.bytes.offset as usize;
+                let len = g.table.bytes.len();
+                // Page-align inward; the neighbours' pages stay mapped.
+                let page = 4096;
+                let a = start.div_ceil(page) * page;
+                let b = (start + len) / page * page;
+                if b > a {
+                    // SAFETY: read-only private file mapping; dropped pages are
+                    // re-read from the file if touched again.
+                    let _ = unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, a, b - a) };
+                }
+            }
+            drop(g);
+        }
+    }
+
+    fn sync_event(&mut self, time: Time, has_table: bool) -> Result<()> {
+        let base = BaseEvent { typ: EV_SYNC_EVENT, time, args: [self.syncs, 0, 0, 0] };
+        self.finish(SchedCtx::NONE, base, has_table)
+    }
+
+    /// Validates table references and makes times strictly increasing.
+    fn finish(&mut self, ctx: SchedCtx, mut base: BaseEvent, has_table: bool) -> Result<()> {
+        if base.typ != EV_SYNC_EVENT && base.typ != EV_CPU_SAMPLE {
+            if let (Some(g), Some(spec)) = (self.gen.as_deref(), s::spec(base.typ)) {
+                for &i in spec.stack_ids {
+                    let id = base.args[i - 1];
+                    if !g.table.stacks.contains(id) {
+                        return Err(Error::new(
+                            ErrorKind::Format(format!("found invalid stack ID {id} for event {}", spec.name)),
+                            None,
+                        ));
+                    }
+                }
+                for &i in spec.string_ids {
+                    let id = base.args[i - 1];
+                    if !g.table.strings.contains(id) {
+                        return Err(Error::new(
+                            ErrorKind::Format(format!("found invalid string ID {id} for event {}", spec.name)),
+                            None,
+                        ));
+                    }
+                }
+            }
+        }
+        if base.time <= self.last_ts {
+            base.time = self.last_ts + 1;
+        }
+        self.last_ts = base.time;
+        self.cur = (ctx, base, has_table);
+        Ok(())
+    }
+}
+
+/// Opens a trace file. See [`Reader::open`].
+pub fn open(path: impl AsRef<Path>) -> Result<Reader> {
+    Reader::open(path)
+}
