@@ -191,3 +191,14 @@ pub fn stats(path: &Path) -> Result<()> {
     out.flush()?;
     Ok(())
 }
+
+/// Converts a text-format trace (optionally inside a `.test` archive) to wire bytes.
+pub fn text_to_wire(input: &Path, output: &Path) -> Result<()> {
+    let src = std::fs::read_to_string(input).with_context(|| format!("reading {}", input.display()))?;
+    let trace = if src.starts_with("-- ") {
+        gotrace_wire::text::parse_test_case(&src).map_err(anyhow::Error::msg)?.trace
+    } else {
+        gotrace_wire::text::parse(&src)?
+    };
+    crate::atomic_write(output, &trace.to_wire())
+}

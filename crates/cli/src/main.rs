@@ -47,6 +47,10 @@ enum Cmd {
     Footprint { trace: PathBuf },
     /// Parse and order the whole trace and print event counts per kind.
     Stats { trace: PathBuf },
+    /// Convert a trace in the reference's text format (or a Go conformance
+    /// `.test` file) to the wire format.
+    #[command(hide = true)]
+    TextToWire { input: PathBuf, output: PathBuf },
 }
 
 /// Rewrites Go-style single-dash long flags (`-pprof=x`, `-http x`) into
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
         (Some(Cmd::Dump { wire: true, trace }), _) => debug::dump_wire(&trace),
         (Some(Cmd::Footprint { trace }), _) => debug::footprint(&trace),
         (Some(Cmd::Stats { trace }), _) => debug::stats(&trace),
+        (Some(Cmd::TextToWire { input, output }), _) => debug::text_to_wire(&input, &output),
         (None, Some(mode)) => {
             let Some(trace) = cli.trace.last() else {
                 eprintln!("gotrace: missing TRACE argument");
@@ -103,4 +108,23 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Writes `data` to `path` atomically: a temporary file in the same
+/// directory, then a rename, so readers never see a partial file.
+pub fn atomic_write(path: &std::path::Path, data: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    let res = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if res.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    res.map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
 }

@@ -1,0 +1,3 @@
+module gotrace.local/bench/loadgen
+
+go 1.22

@@ -1,0 +1,3 @@
+module gotrace.corpus/programs
+
+go 1.21
