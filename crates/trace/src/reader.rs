@@ -212,7 +212,11 @@ impl Reader {
 
     /// Reads a trace held in memory.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Reader> {
-        Self::from_whole(Arc::new(Whole::Vec(bytes)), Options::default())
+        Self::from_bytes_with(bytes, Options::default())
+    }
+
+    pub fn from_bytes_with(bytes: Vec<u8>, opts: Options) -> Result<Reader> {
+        Self::from_whole(Arc::new(Whole::Vec(bytes)), opts)
     }
 
     /// Reads a trace from a stream, holding at most a few generations in memory.
