@@ -71,7 +71,12 @@ impl EventKind {
         }
     }
 
+    #[inline]
     pub(crate) fn of(typ: u8) -> EventKind {
+        KINDS[typ as usize]
+    }
+
+    const fn classify(typ: u8) -> EventKind {
         use EventKind::*;
         match typ {
             EV_SYNC_EVENT => Sync,
@@ -95,6 +100,16 @@ impl EventKind {
         }
     }
 }
+
+static KINDS: [EventKind; 256] = {
+    let mut t = [EventKind::Bad; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = EventKind::classify(i as u8);
+        i += 1;
+    }
+    t
+};
 
 impl fmt::Display for EventKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

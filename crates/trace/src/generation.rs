@@ -242,7 +242,7 @@ impl Cur<'_> {
         self.pos += 1;
         Ok(self.buf[self.pos - 1])
     }
-    fn uvarint(&mut self, what: &str) -> Result<u64, Error> {
+    fn uvarint(&mut self, what: impl std::fmt::Display) -> Result<u64, Error> {
         match uvarint(&self.buf[self.pos..self.end]) {
             Ok((v, n)) => {
                 self.pos += n;
@@ -275,7 +275,8 @@ fn parse_generation(
             min_ts = b.time;
         }
         let data = (b.data.start - shift) as u32..(b.data.end - shift) as u32;
-        let buf: &[u8] = &table.bytes.clone();
+        let bytes = table.bytes.clone();
+        let buf: &[u8] = &bytes;
         let mut cur = Cur { buf, pos: data.start as usize, end: data.end as usize, base };
         match b.kind {
             BatchKind::Experimental(exp) => {
@@ -328,10 +329,10 @@ fn parse_generation(
                     }
                     let first_pc = table.stack_pcs.len();
                     for i in 0..n {
-                        let pc = cur.uvarint(&format!("frame {}'s PC for stack {id}", i + 1))?;
-                        let func = cur.uvarint(&format!("frame {}'s funcID for stack {id}", i + 1))?;
-                        let file = cur.uvarint(&format!("frame {}'s fileID for stack {id}", i + 1))?;
-                        let line = cur.uvarint(&format!("frame {}'s line for stack {id}", i + 1))?;
+                        let pc = cur.uvarint(format_args!("frame {}'s PC for stack {id}", i + 1))?;
+                        let func = cur.uvarint(format_args!("frame {}'s funcID for stack {id}", i + 1))?;
+                        let file = cur.uvarint(format_args!("frame {}'s fileID for stack {id}", i + 1))?;
+                        let line = cur.uvarint(format_args!("frame {}'s line for stack {id}", i + 1))?;
                         table.stack_pcs.push(pc);
                         table.pcs.entry(pc).or_insert(FrameInfo { func, file, line });
                     }

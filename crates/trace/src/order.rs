@@ -112,6 +112,49 @@ struct MState {
     p: ProcId,
 }
 
+/// Thread states, addressable both by ID and by a slot that batch cursors
+/// cache, so the per-event lookup is an index. A slot exists before its
+/// thread is "seen" (first advance attempt), which is what matters to the
+/// semantics.
+#[derive(Default)]
+struct MTable {
+    ids: FxHashMap<ThreadId, u32>,
+    slots: Vec<(ThreadId, bool, MState)>,
+}
+
+impl MTable {
+    fn slot(&mut self, id: ThreadId) -> usize {
+        if let Some(&i) = self.ids.get(&id) {
+            return i as usize;
+        }
+        self.slots.push((id, false, MState { g: NO_GOROUTINE, p: NO_PROC }));
+        self.ids.insert(id, self.slots.len() as u32 - 1);
+        self.slots.len() - 1
+    }
+
+    fn get(&self, id: ThreadId) -> Option<&MState> {
+        let &i = self.ids.get(&id)?;
+        let (_, seen, st) = &self.slots[i as usize];
+        seen.then_some(st)
+    }
+
+    fn get_mut(&mut self, id: ThreadId) -> Option<&mut MState> {
+        let &i = self.ids.get(&id)?;
+        let (_, seen, st) = &mut self.slots[i as usize];
+        seen.then_some(st)
+    }
+
+    fn insert(&mut self, id: ThreadId, st: MState) {
+        let i = self.slot(id);
+        self.slots[i].1 = true;
+        self.slots[i].2 = st;
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (ThreadId, &MState)> {
+        self.slots.iter().filter(|e| e.1).map(|e| (e.0, &e.2))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum GcState {
     Undetermined,
@@ -134,7 +177,21 @@ struct Reqs {
 
 const USER_GO: Reqs = Reqs { m: Need::Must, p: Need::Must, g: Need::Must };
 
+#[inline(always)]
 fn validate(ctx: SchedCtx, r: Reqs) -> Result<(), String> {
+    let ok = |have: bool, need: Need| match need {
+        Need::Must => have,
+        Need::Not => !have,
+        Need::May => true,
+    };
+    if ok(ctx.m != NO_THREAD, r.m) && ok(ctx.p != NO_PROC, r.p) && ok(ctx.g != NO_GOROUTINE, r.g) {
+        return Ok(());
+    }
+    validate_slow(ctx, r)
+}
+
+#[cold]
+fn validate_slow(ctx: SchedCtx, r: Reqs) -> Result<(), String> {
     fn check(have: bool, need: Need, what: &str) -> Result<(), String> {
         match need {
             Need::Must if !have => Err(format!("expected a {what} but didn't have one")),
@@ -155,7 +212,7 @@ pub(crate) struct Ordering {
     version: Version,
     g: FxHashMap<GoId, GState>,
     p: FxHashMap<ProcId, PState>,
-    m: FxHashMap<ThreadId, MState>,
+    m: MTable,
     tasks: FxHashMap<TaskId, (u32, TaskId)>,
     gc_seq: u64,
     gc: GcState,
@@ -174,7 +231,7 @@ impl Ordering {
             version,
             g: FxHashMap::default(),
             p: FxHashMap::default(),
-            m: FxHashMap::default(),
+            m: MTable::default(),
             tasks: FxHashMap::default(),
             gc_seq: 0,
             gc: GcState::Undetermined,
@@ -203,17 +260,34 @@ impl Ordering {
         self.queue.push_back((ctx, *ev));
     }
 
+    /// The slot of thread `m`, for [`Ordering::advance`].
+    pub fn thread_slot(&mut self, m: ThreadId) -> usize {
+        self.m.slot(m)
+    }
+
     /// Tries to advance `ev`, read from thread `m`'s batches in generation `gen`.
     /// `Ok(false)` means it cannot happen yet; errors mean the trace is broken.
-    pub fn advance(&mut self, ev: &mut BaseEvent, evt: &mut EvTable, m: ThreadId, gen: u64) -> Result<bool, String> {
+    #[inline]
+    pub fn advance(
+        &mut self,
+        ev: &mut BaseEvent,
+        evt: &mut EvTable,
+        m: ThreadId,
+        slot: usize,
+        gen: u64,
+    ) -> Result<bool, String> {
         if self.initial_gen == 0 {
             self.initial_gen = gen;
         }
         let cur = if m == NO_THREAD {
             SchedCtx { m, p: NO_PROC, g: NO_GOROUTINE }
         } else {
-            let ms = *self.m.entry(m).or_insert(MState { g: NO_GOROUTINE, p: NO_PROC });
-            SchedCtx { m, p: ms.p, g: ms.g }
+            let e = &mut self.m.slots[slot];
+            if !e.1 {
+                e.1 = true;
+                e.2 = MState { g: NO_GOROUTINE, p: NO_PROC };
+            }
+            SchedCtx { m, p: e.2.p, g: e.2.g }
         };
         let res = match ev.typ {
             s::EV_PROCS_CHANGE | s::EV_GO_LABEL | s::EV_USER_LOG => self.annotation(ev, cur),
@@ -260,10 +334,9 @@ impl Ordering {
             None => Ok(false),
             Some(new) => {
                 if m != NO_THREAD {
-                    if let Some(ms) = self.m.get_mut(&m) {
-                        ms.p = new.p;
-                        ms.g = new.g;
-                    }
+                    let ms = &mut self.m.slots[slot].2;
+                    ms.p = new.p;
+                    ms.g = new.g;
                 }
                 Ok(true)
             }
@@ -313,7 +386,7 @@ impl Ordering {
             // The P is about to be stolen and its status was likely written by
             // another thread; emit it in the context it is bound to.
             let mut found = false;
-            for (&mid, ms) in &self.m {
+            for (mid, ms) in self.m.iter() {
                 if ms.p == pid {
                     cur = SchedCtx { m: mid, p: pid, g: ms.g };
                     found = true;
@@ -343,12 +416,12 @@ impl Ordering {
     }
 
     fn proc_stop(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Adv {
-        let name = self.ev_name(ev.typ);
+        let name = || self.version.event_name(ev.typ);
         let Some(st) = self.p.get_mut(&cur.p) else {
-            return Err(format!("event {name} for proc ({}) that doesn't exist", cur.p));
+            return Err(format!("event {} for proc ({}) that doesn't exist", name(), cur.p));
         };
         if st.status != ps::RUNNING && st.status != ps::SYSCALL {
-            return Err(format!("{name} event for proc that's not Running or Syscall"));
+            return Err(format!("{} event for proc that's not Running or Syscall", name()));
         }
         validate(cur, Reqs { m: Need::Must, p: Need::Must, g: Need::May })?;
         st.status = ps::IDLE;
@@ -383,7 +456,7 @@ impl Ordering {
             self.push(cur, ev);
             return Ok(Some(SchedCtx { p: NO_PROC, ..cur }));
         }
-        let Some(ms) = self.m.get_mut(&mid) else {
+        let Some(ms) = self.m.get_mut(mid) else {
             return Err(format!("stole proc from non-existent thread {mid}"));
         };
         if ms.p != pid {
@@ -439,7 +512,7 @@ impl Ordering {
                     new.g = gid;
                 } else {
                     // A goroutine that has sat in a syscall on another M all generation.
-                    match self.m.get(&mid) {
+                    match self.m.get(mid) {
                         Some(ms) => {
                             if ms.g != gid {
                                 return Err(format!(
@@ -479,26 +552,28 @@ impl Ordering {
         Ok(Some(cur))
     }
 
-    /// Checks that the current goroutine exists and has `want` status.
-    fn cur_g_is(&self, ev: &BaseEvent, cur: SchedCtx, want: u64, want_name: &str) -> Result<(), String> {
-        match self.g.get(&cur.g) {
-            None => Err(format!("event {} for goroutine ({}) that doesn't exist", self.ev_name(ev.typ), cur.g)),
+    /// The current goroutine's state, which must exist and have `want` status.
+    #[inline]
+    fn cur_g(&mut self, ev: &BaseEvent, cur: SchedCtx, want: u64, want_name: &str) -> Result<&mut GState, String> {
+        let version = self.version;
+        match self.g.get_mut(&cur.g) {
+            None => Err(format!("event {} for goroutine ({}) that doesn't exist", version.event_name(ev.typ), cur.g)),
             Some(st) if st.status != want => {
-                Err(format!("{} event for goroutine that's not {want_name}", self.ev_name(ev.typ)))
+                Err(format!("{} event for goroutine that's not {want_name}", version.event_name(ev.typ)))
             }
-            Some(_) => Ok(()),
+            Some(st) => Ok(st),
         }
     }
 
     fn go_stop_exec(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Adv {
         validate(cur, USER_GO)?;
-        self.cur_g_is(ev, cur, gs::RUNNING, "Running")?;
+        let st = self.cur_g(ev, cur, gs::RUNNING, "Running")?;
         match ev.typ {
             s::EV_GO_DESTROY => {
                 self.g.remove(&cur.g);
             }
-            s::EV_GO_STOP => self.g.get_mut(&cur.g).unwrap().status = gs::RUNNABLE,
-            _ => self.g.get_mut(&cur.g).unwrap().status = gs::WAITING,
+            s::EV_GO_STOP => st.status = gs::RUNNABLE,
+            _ => st.status = gs::WAITING,
         }
         self.push(cur, ev);
         Ok(Some(SchedCtx { g: NO_GOROUTINE, ..cur }))
@@ -538,7 +613,7 @@ impl Ordering {
         // A switch is three events: unblock the next goroutine, block or
         // destroy the current one, start the next one.
         validate(cur, USER_GO)?;
-        self.cur_g_is(ev, cur, gs::RUNNING, "Running")?;
+        self.cur_g(ev, cur, gs::RUNNING, "Running")?;
         let next = ev.args[0] as i64;
         let seq = Seq::new(gen, ev.args[1]);
         match self.g.get(&next) {
@@ -563,18 +638,17 @@ impl Ordering {
 
     fn go_syscall_begin(&mut self, ev: &BaseEvent, gen: u64, cur: SchedCtx) -> Adv {
         validate(cur, USER_GO)?;
-        self.cur_g_is(ev, cur, gs::RUNNING, "Running")?;
-        self.g.get_mut(&cur.g).unwrap().status = gs::SYSCALL;
-        let name = self.ev_name(ev.typ);
+        self.cur_g(ev, cur, gs::RUNNING, "Running")?.status = gs::SYSCALL;
+        let name = || self.version.event_name(ev.typ);
         let Some(pst) = self.p.get_mut(&cur.p) else {
-            return Err(format!("uninitialized proc {} found during {name}", cur.p));
+            return Err(format!("uninitialized proc {} found during {}", cur.p, name()));
         };
         pst.status = ps::SYSCALL;
         // The P sequence number disambiguates which syscall a later ProcSteal
         // stole from; on a running P it must line up exactly.
         let pseq = Seq::new(gen, ev.args[0]);
         if !pseq.succeeds(pst.seq) {
-            return Err(format!("failed to advance {name}: can't make sequence: {} -> {pseq}", pst.seq));
+            return Err(format!("failed to advance {}: can't make sequence: {} -> {pseq}", name(), pst.seq));
         }
         pst.seq = pseq;
         self.push(cur, ev);
@@ -583,11 +657,10 @@ impl Ordering {
 
     fn go_syscall_end(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Adv {
         validate(cur, USER_GO)?;
-        self.cur_g_is(ev, cur, gs::SYSCALL, "Running")?;
-        self.g.get_mut(&cur.g).unwrap().status = gs::RUNNING;
-        let name = self.ev_name(ev.typ);
+        self.cur_g(ev, cur, gs::SYSCALL, "Running")?.status = gs::RUNNING;
+        let name = || self.version.event_name(ev.typ);
         let Some(pst) = self.p.get_mut(&cur.p) else {
-            return Err(format!("uninitialized proc {} found during {name}", cur.p));
+            return Err(format!("uninitialized proc {} found during {}", cur.p, name()));
         };
         if pst.status != ps::SYSCALL {
             return Err(format!("expected proc {} in state Syscall, but got {} instead", cur.p, ps::name(pst.status)));
@@ -609,8 +682,7 @@ impl Ordering {
             }
         }
         validate(cur, Reqs { m: Need::Must, p: Need::May, g: Need::Must })?;
-        self.cur_g_is(ev, cur, gs::SYSCALL, "Running")?;
-        self.g.get_mut(&cur.g).unwrap().status = gs::RUNNABLE;
+        self.cur_g(ev, cur, gs::SYSCALL, "Running")?.status = gs::RUNNABLE;
         self.push(cur, ev);
         Ok(Some(SchedCtx { g: NO_GOROUTINE, ..cur }))
     }
@@ -629,18 +701,18 @@ impl Ordering {
 
     fn go_destroy_syscall(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Adv {
         validate(cur, Reqs { m: Need::Must, p: Need::May, g: Need::Must })?;
-        self.cur_g_is(ev, cur, gs::SYSCALL, "Syscall")?;
+        self.cur_g(ev, cur, gs::SYSCALL, "Syscall")?;
         self.g.remove(&cur.g);
         let mut new = SchedCtx { g: NO_GOROUTINE, ..cur };
         if cur.p != NO_PROC {
             // The thread ID may be reused by a new thread, which must not
             // inherit this P: treat it as stolen right here.
-            let name = self.ev_name(ev.typ);
+            let name = || self.version.event_name(ev.typ);
             let Some(pst) = self.p.get_mut(&cur.p) else {
-                return Err(format!("found invalid proc {} during {name}", cur.p));
+                return Err(format!("found invalid proc {} during {}", cur.p, name()));
             };
             if pst.status != ps::SYSCALL {
-                return Err(format!("proc {} in unexpected state {} during {name}", cur.p, ps::name(pst.status)));
+                return Err(format!("proc {} in unexpected state {} during {}", cur.p, ps::name(pst.status), name()));
             }
             pst.status = ps::SYSCALL_ABANDONED;
             new.p = NO_PROC;
@@ -833,9 +905,9 @@ impl Ordering {
         // Like GoStatus, this may name a goroutine that is not running.
         let gid = ev.args[0] as i64;
         let initial = gen == self.initial_gen;
-        let name = self.ev_name(ev.typ);
+        let name = || self.version.event_name(ev.typ);
         let Some(st) = self.g.get_mut(&gid) else {
-            return Err(format!("uninitialized goroutine {gid} found during {name}"));
+            return Err(format!("uninitialized goroutine {gid} found during {}", name()));
         };
         st.ranges.active(range_type(ev.typ, 0), initial)?;
         self.push(cur, ev);

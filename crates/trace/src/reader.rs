@@ -7,7 +7,6 @@ use crate::generation::{GenItem, Generation, Splitter};
 use crate::order::Ordering;
 use crate::source::{Input, Whole};
 use gotrace_wire::spec::{self as s, EV_CPU_SAMPLE};
-use gotrace_wire::varint::uvarint;
 use gotrace_wire::Version;
 use std::io::Read;
 use std::path::Path;
@@ -17,6 +16,8 @@ use std::sync::Arc;
 /// Reads from one M's batches, one event at a time.
 struct BatchCursor {
     m: ThreadId,
+    /// The ordering's slot for `m`.
+    slot: usize,
     /// Index into the generation's per-M batch lists.
     mi: usize,
     last_ts: Time,
@@ -54,26 +55,61 @@ impl BatchCursor {
 
 /// Decodes one timed event into `e`, leaving argument slots it does not
 /// use untouched. Returns its length and raw timestamp delta.
-#[inline]
+#[inline(always)]
 fn read_timed_event(b: &[u8], e: &mut BaseEvent) -> std::result::Result<(usize, u64), String> {
     let typ = b[0];
-    if typ as usize >= s::specs().len() {
+    let Some(&nargs) = TIMED_ARGS.get(typ as usize) else {
         return Err(format!("found invalid event type: {typ}"));
-    }
-    let spec = &s::specs()[typ as usize];
-    if spec.args.is_empty() || !spec.is_timed {
+    };
+    if nargs == 0 {
         return Err(format!("found event without a timestamp: type={typ}"));
     }
     e.typ = typ;
     let mut n = 1;
-    let (ts, nb) = uvarint(&b[n..]).map_err(|_| "found invalid uvarint for timestamp".to_string())?;
-    n += nb;
-    for i in 0..spec.args.len() - 1 {
-        let (v, nb) = uvarint(&b[n..]).map_err(|_| "found invalid uvarint".to_string())?;
-        e.args[i] = v;
-        n += nb;
+    let ts = varint(b, &mut n).ok_or("found invalid uvarint for timestamp")?;
+    for i in 0..nargs as usize - 1 {
+        e.args[i] = varint(b, &mut n).ok_or("found invalid uvarint")?;
     }
     Ok((n, ts))
+}
+
+/// Per event type: the number of arguments (timestamp included) of a
+/// timed event, or 0 for types that cannot appear in an event batch.
+static TIMED_ARGS: [u8; s::MAX_EXPERIMENTAL_EVENT as usize] = {
+    let mut t = [0u8; s::MAX_EXPERIMENTAL_EVENT as usize];
+    let mut i = 0;
+    while i < t.len() {
+        let sp = &s::SPECS[i];
+        if sp.is_timed {
+            t[i] = sp.args.len() as u8;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// Decodes a uvarint at `b[*n..]`, advancing `n`. Same rules as Go's.
+#[inline(always)]
+fn varint(b: &[u8], n: &mut usize) -> Option<u64> {
+    let mut x = 0u64;
+    let mut shift = 0u32;
+    let mut i = *n;
+    loop {
+        let byte = *b.get(i)?;
+        i += 1;
+        if byte < 0x80 {
+            if shift == 63 && byte > 1 {
+                return None;
+            }
+            *n = i;
+            return Some(x | (byte as u64) << shift);
+        }
+        if shift == 63 {
+            return None;
+        }
+        x |= ((byte & 0x7f) as u64) << shift;
+        shift += 7;
+    }
 }
 
 // The frontier is a binary min-heap on the next event's time. Its exact
@@ -350,7 +386,7 @@ impl Reader {
     fn try_advance(&mut self, i: usize) -> Result<bool> {
         let g = self.gen.as_deref_mut().expect("generation installed");
         let bc = &mut self.frontier[i];
-        match self.order.advance(&mut bc.ev, &mut g.table, bc.m, g.gen) {
+        match self.order.advance(&mut bc.ev, &mut g.table, bc.m, bc.slot, g.gen) {
             Ok(false) => return Ok(false),
             Ok(true) => {}
             Err(msg) => {
@@ -401,8 +437,10 @@ impl Reader {
                 self.cpu_next = 0;
                 self.frontier.clear();
                 for mi in 0..g.ms.len() {
+                    let m = g.ms[mi].m;
                     let mut bc = BatchCursor {
-                        m: g.ms[mi].m,
+                        m,
+                        slot: if m == NO_THREAD { 0 } else { self.order.thread_slot(m) },
                         mi,
                         last_ts: 0,
                         idx: 0,
@@ -467,25 +505,29 @@ impl Reader {
     }
 
     /// Validates table references and makes times strictly increasing.
+    #[inline]
     fn finish(&mut self, ctx: SchedCtx, mut base: BaseEvent, has_table: bool) -> Result<()> {
-        if base.typ != EV_SYNC_EVENT && base.typ != EV_CPU_SAMPLE {
-            if let (Some(g), Some(spec)) = (self.gen.as_deref(), s::spec(base.typ)) {
-                for &i in spec.stack_ids {
-                    let id = base.args[i - 1];
-                    if !g.table.stacks.contains(id) {
-                        return Err(Error::new(
-                            ErrorKind::Format(format!("found invalid stack ID {id} for event {}", spec.name)),
-                            None,
-                        ));
+        if base.typ != EV_CPU_SAMPLE && (base.typ as usize) < s::SPECS.len() {
+            let spec = &s::SPECS[base.typ as usize];
+            if !spec.stack_ids.is_empty() || !spec.string_ids.is_empty() {
+                if let Some(g) = self.gen.as_deref() {
+                    for &i in spec.stack_ids {
+                        let id = base.args[i - 1];
+                        if !g.table.stacks.contains(id) {
+                            return Err(Error::new(
+                                ErrorKind::Format(format!("found invalid stack ID {id} for event {}", spec.name)),
+                                None,
+                            ));
+                        }
                     }
-                }
-                for &i in spec.string_ids {
-                    let id = base.args[i - 1];
-                    if !g.table.strings.contains(id) {
-                        return Err(Error::new(
-                            ErrorKind::Format(format!("found invalid string ID {id} for event {}", spec.name)),
-                            None,
-                        ));
+                    for &i in spec.string_ids {
+                        let id = base.args[i - 1];
+                        if !g.table.strings.contains(id) {
+                            return Err(Error::new(
+                                ErrorKind::Format(format!("found invalid string ID {id} for event {}", spec.name)),
+                                None,
+                            ));
+                        }
                     }
                 }
             }

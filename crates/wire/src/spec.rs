@@ -244,7 +244,8 @@ const fn build_specs() -> [EventSpec; MAX_EXPERIMENTAL_EVENT as usize] {
     s
 }
 
-static SPECS: [EventSpec; MAX_EXPERIMENTAL_EVENT as usize] = build_specs();
+/// Every event spec, indexed by [`EventType`]; see [`specs`].
+pub static SPECS: [EventSpec; MAX_EXPERIMENTAL_EVENT as usize] = build_specs();
 
 /// Every event spec, indexed by [`EventType`]. Unused slots have an empty name.
 pub fn specs() -> &'static [EventSpec] {
