@@ -28,10 +28,11 @@ pub fn dump_parsed(path: &Path) -> Result<()> {
     let mut r = open(path)?;
     let mut out = stdout();
     let mut buf = Vec::with_capacity(1 << 16);
+    let mut w = gotrace::GoStringWriter::new();
     loop {
         match r.read_event() {
             Ok(Some(ev)) => {
-                ev.write_go_string(&mut buf);
+                w.write(&ev, &mut buf);
                 buf.push(b'\n');
                 if buf.len() >= 1 << 15 {
                     out.write_all(&buf)?;

@@ -5,6 +5,62 @@ use crate::event::*;
 use gotrace_wire::gostr::quote_into;
 use std::io::Write;
 
+/// Writes events in the reference's text form, remembering each stack's
+/// text within a generation: stacks repeat, and printing them dominates.
+#[derive(Default)]
+pub struct GoStringWriter {
+    stacks: rustc_hash::FxHashMap<u64, (usize, usize)>,
+    text: Vec<u8>,
+}
+
+impl GoStringWriter {
+    /// A writer with an empty stack cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends `ev` in the reference's text form, without a trailing newline.
+    pub fn write(&mut self, ev: &Event<'_>, out: &mut Vec<u8>) {
+        if ev.kind() == EventKind::Sync {
+            // Stack IDs are per generation, and a Sync starts a new one.
+            self.stacks.clear();
+            self.text.clear();
+        }
+        ev.write_with(out, &mut |out: &mut Vec<u8>, s: &Stack<'_>| {
+            let (start, len) = *self.stacks.entry(s.id()).or_insert_with(|| {
+                let start = self.text.len();
+                write_stack(&mut self.text, s);
+                (start, self.text.len() - start)
+            });
+            out.extend_from_slice(&self.text[start..start + len]);
+        });
+    }
+}
+
+/// Appends the decimal form of `v`.
+#[inline]
+fn push_int(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    push_uint(out, v.unsigned_abs());
+}
+
+#[inline]
+fn push_uint(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
 impl Event<'_> {
     /// The event in the reference's text form, without a trailing newline.
     pub fn to_go_string(&self) -> Vec<u8> {
@@ -15,8 +71,21 @@ impl Event<'_> {
 
     /// Appends the event in the reference's text form, without a trailing newline.
     pub fn write_go_string(&self, out: &mut Vec<u8>) {
+        self.write_with(out, &mut |out: &mut Vec<u8>, s: &Stack<'_>| write_stack(out, s));
+    }
+
+    fn write_with(&self, out: &mut Vec<u8>, stack: &mut dyn FnMut(&mut Vec<u8>, &Stack<'_>)) {
         let kind = self.kind();
-        let _ = write!(out, "M={} P={} G={} {} Time={}", self.thread(), self.proc(), self.goroutine(), kind, self.time());
+        out.extend_from_slice(b"M=");
+        push_int(out, self.thread());
+        out.extend_from_slice(b" P=");
+        push_int(out, self.proc());
+        out.extend_from_slice(b" G=");
+        push_int(out, self.goroutine());
+        out.push(b' ');
+        out.extend_from_slice(kind.name().as_bytes());
+        out.extend_from_slice(b" Time=");
+        push_int(out, self.time());
         match kind {
             EventKind::Metric => {
                 let m = self.metric().expect("metric");
@@ -81,7 +150,7 @@ impl Event<'_> {
                 quote_into(out, s.reason);
                 if s.stack.is_present() {
                     out.extend_from_slice(b"\nTransitionStack=\n");
-                    write_stack(out, &s.stack);
+                    stack(out, &s.stack);
                 }
             }
             EventKind::Experimental => {
@@ -114,7 +183,7 @@ impl Event<'_> {
         let stk = self.stack();
         if stk.is_present() {
             out.extend_from_slice(b"\nStack=\n");
-            write_stack(out, &stk);
+            stack(out, &stk);
         }
     }
 }
@@ -126,7 +195,9 @@ fn write_stack(out: &mut Vec<u8>, s: &Stack<'_>) {
         let _ = writeln!(out, " @ {:#x}", f.pc);
         out.extend_from_slice(b"\t\t");
         out.extend_from_slice(f.file);
-        let _ = writeln!(out, ":{}", f.line);
+        out.push(b':');
+        push_uint(out, f.line);
+        out.push(b'\n');
     }
 }
 

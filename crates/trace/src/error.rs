@@ -45,6 +45,7 @@ impl Error {
         Error { kind, offset: Some(offset) }
     }
 
+    /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
         &self.kind
     }
@@ -83,4 +84,5 @@ impl From<gotrace_wire::HeaderError> for Error {
     }
 }
 
+/// Result with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

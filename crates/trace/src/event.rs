@@ -16,8 +16,11 @@ pub type ThreadId = i64;
 /// A runtime/trace task ID.
 pub type TaskId = u64;
 
+/// No goroutine (e.g. an event on a thread running no goroutine).
 pub const NO_GOROUTINE: GoId = -1;
+/// No P (e.g. a thread in a syscall that lost its P).
 pub const NO_PROC: ProcId = -1;
+/// No thread (e.g. a Sync event).
 pub const NO_THREAD: ThreadId = -1;
 /// No task at all (e.g. a task without a parent).
 pub const NO_TASK: TaskId = u64::MAX;
@@ -30,27 +33,40 @@ pub(crate) const EV_SYNC_EVENT: u8 = u8::MAX;
 /// What kind of event this is; selects which accessor applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventKind {
+    /// Not a valid event.
     Bad,
     /// A generation boundary: everything before it is enumerated.
     Sync,
+    /// A metric sample: GOMAXPROCS, heap size or heap goal.
     Metric,
+    /// A label applied to a goroutine.
     Label,
     /// A CPU profile sample.
     StackSample,
+    /// The start of a special range of time: GC, sweep, mark assist, stop-the-world.
     RangeBegin,
     /// A range that was already in progress when its generation began.
     RangeActive,
+    /// The end of a special range of time.
     RangeEnd,
+    /// `trace.NewTask`.
     TaskBegin,
+    /// `Task.End`.
     TaskEnd,
+    /// `trace.StartRegion` / `trace.WithRegion` begins.
     RegionBegin,
+    /// A region ends.
     RegionEnd,
+    /// `trace.Log`.
     Log,
+    /// A goroutine or P changes state.
     StateTransition,
+    /// An experimental event, in raw form.
     Experimental,
 }
 
 impl EventKind {
+    /// The kind's name as the reference prints it.
     pub fn name(self) -> &'static str {
         match self {
             EventKind::Bad => "Bad",
@@ -123,10 +139,15 @@ impl fmt::Display for EventKind {
 pub enum GoState {
     /// Nothing is known yet (first generation of a trace that began mid-run).
     Undetermined = 0,
+    /// Not created yet, or exited.
     NotExist,
+    /// Ready to run, waiting for a P.
     Runnable,
+    /// Running on a thread and P.
     Running,
+    /// Blocked (channel, lock, network, sleep, ...).
     Waiting,
+    /// In a system call or cgo call, bound to its thread.
     Syscall,
 }
 
@@ -160,6 +181,7 @@ impl GoState {
         matches!(self, GoState::Running | GoState::Syscall)
     }
 
+    /// The state's name as the reference prints it.
     pub fn name(self) -> &'static str {
         match self {
             GoState::Undetermined => "Undetermined",
@@ -182,9 +204,13 @@ impl fmt::Display for GoState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum ProcState {
+    /// Nothing is known yet.
     Undetermined = 0,
+    /// Beyond GOMAXPROCS.
     NotExist,
+    /// Bound to a thread (running Go code or in a syscall).
     Running,
+    /// Not in use.
     Idle,
 }
 
@@ -209,10 +235,12 @@ impl ProcState {
         }
     }
 
+    /// Whether the P is bound to a thread.
     pub fn executing(self) -> bool {
         self == ProcState::Running
     }
 
+    /// The state's name as the reference prints it.
     pub fn name(self) -> &'static str {
         match self {
             ProcState::Undetermined => "Undetermined",
@@ -232,27 +260,37 @@ impl fmt::Display for ProcState {
 /// What kind of resource an ID names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResourceKind {
+    /// Global, not scoped to any resource.
     None,
+    /// A goroutine (G).
     Goroutine,
+    /// A P.
     Proc,
+    /// An OS thread (M).
     Thread,
 }
 
 /// A goroutine, P or M, or no resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ResourceId {
+    /// What the ID names.
     pub kind: ResourceKind,
+    /// The goroutine, P or thread ID (0 for none).
     pub id: i64,
 }
 
 impl ResourceId {
+    /// No resource: a globally scoped range.
     pub const NONE: ResourceId = ResourceId { kind: ResourceKind::None, id: 0 };
+    /// A goroutine.
     pub fn goroutine(id: GoId) -> Self {
         ResourceId { kind: ResourceKind::Goroutine, id }
     }
+    /// A P.
     pub fn proc(id: ProcId) -> Self {
         ResourceId { kind: ResourceKind::Proc, id }
     }
+    /// A thread.
     pub fn thread(id: ThreadId) -> Self {
         ResourceId { kind: ResourceKind::Thread, id }
     }
@@ -272,8 +310,11 @@ impl fmt::Display for ResourceId {
 /// The scheduling context an event happened in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SchedCtx {
+    /// The running goroutine, or [`NO_GOROUTINE`].
     pub g: GoId,
+    /// The thread's P, or [`NO_PROC`].
     pub p: ProcId,
+    /// The thread, or [`NO_THREAD`].
     pub m: ThreadId,
 }
 
@@ -312,20 +353,25 @@ pub struct Event<'a> {
 pub struct Metric {
     /// A runtime/metrics name, e.g. `/gc/heap/goal:bytes`.
     pub name: &'static str,
+    /// The sampled value.
     pub value: u64,
 }
 
 /// A label applied to a goroutine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Label<'a> {
+    /// The label text.
     pub label: &'a [u8],
+    /// The goroutine labelled.
     pub resource: ResourceId,
 }
 
 /// A named range of time, scoped to a resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Range<'a> {
+    /// Which range.
     pub name: RangeName<'a>,
+    /// The resource the range belongs to.
     pub scope: ResourceId,
 }
 
@@ -357,7 +403,9 @@ impl RangeName<'_> {
 /// A runtime/trace task begin or end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Task<'a> {
+    /// The task's ID.
     pub id: TaskId,
+    /// The parent task's ID, or [`NO_TASK`].
     pub parent: TaskId,
     /// The type passed to `trace.NewTask`; empty if its begin is not in the trace.
     pub typ: &'a [u8],
@@ -366,21 +414,27 @@ pub struct Task<'a> {
 /// A runtime/trace region begin or end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Region<'a> {
+    /// The task the region belongs to ([`BACKGROUND_TASK`] if none).
     pub task: TaskId,
+    /// The type passed to `trace.StartRegion`/`WithRegion`.
     pub typ: &'a [u8],
 }
 
 /// A `trace.Log` call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Log<'a> {
+    /// The task the log belongs to.
     pub task: TaskId,
+    /// The category (key) passed to `trace.Log`.
     pub category: &'a [u8],
+    /// The message passed to `trace.Log`.
     pub message: &'a [u8],
 }
 
 /// A state change of a goroutine or P.
 #[derive(Debug, Clone, Copy)]
 pub struct StateTransition<'a> {
+    /// The goroutine or P changing state.
     pub resource: ResourceId,
     /// Why, for goroutines that stop or block (e.g. `chan receive`).
     pub reason: &'a [u8],
@@ -427,15 +481,21 @@ impl fmt::Debug for Stack<'_> {
 /// One frame of a stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StackFrame<'a> {
+    /// The program counter.
     pub pc: u64,
+    /// The function's name.
     pub func: &'a [u8],
+    /// The source file.
     pub file: &'a [u8],
+    /// The line in `file`.
     pub line: u64,
 }
 
 impl<'a> Stack<'a> {
+    /// No stack.
     pub const NONE: Stack<'static> = Stack { table: None, id: 0 };
 
+    /// Whether the stack has no frames.
     pub fn is_empty(&self) -> bool {
         self.id == 0
     }
@@ -489,8 +549,11 @@ pub struct Sync<'a> {
 /// An experimental event, in raw form.
 #[derive(Debug, Clone)]
 pub struct ExperimentalEvent<'a> {
+    /// The event's name, e.g. `HeapObjectAlloc`.
     pub name: &'static str,
+    /// The experiment it belongs to, e.g. `AllocFree`.
     pub experiment: &'static str,
+    /// Names of its arguments.
     pub args: &'static [&'static str],
     values: [u64; 4],
     table: Option<&'a EvTable>,
@@ -499,11 +562,14 @@ pub struct ExperimentalEvent<'a> {
 /// An experimental event's argument value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Value<'a> {
+    /// A plain number.
     Uint64(u64),
+    /// A string from the generation's string table.
     String(&'a [u8]),
 }
 
 impl<'a> ExperimentalEvent<'a> {
+    /// The value of argument `i` (an index into `args`).
     pub fn arg_value(&self, i: usize) -> Value<'a> {
         if self.args[i].ends_with("string") {
             return Value::String(self.table.and_then(|t| t.string(self.values[i])).unwrap_or(b""));
@@ -513,10 +579,12 @@ impl<'a> ExperimentalEvent<'a> {
 }
 
 impl<'a> Event<'a> {
+    /// What kind of event this is; selects the accessor that applies.
     pub fn kind(&self) -> EventKind {
         EventKind::of(self.base.typ)
     }
 
+    /// When it happened, in nanoseconds.
     pub fn time(&self) -> Time {
         self.base.time
     }
@@ -526,14 +594,17 @@ impl<'a> Event<'a> {
         self.ctx.g
     }
 
+    /// The P of the thread the event happened on (before any transition it describes).
     pub fn proc(&self) -> ProcId {
         self.ctx.p
     }
 
+    /// The thread the event happened on.
     pub fn thread(&self) -> ThreadId {
         self.ctx.m
     }
 
+    /// Goroutine, P and thread together.
     pub fn sched_ctx(&self) -> SchedCtx {
         self.ctx
     }
@@ -565,6 +636,7 @@ impl<'a> Event<'a> {
         Stack { table: if id == 0 { None } else { self.table }, id }
     }
 
+    /// The metric sample, for [`EventKind::Metric`].
     pub fn metric(&self) -> Option<Metric> {
         let name = match self.base.typ {
             EV_PROCS_CHANGE => "/sched/gomaxprocs:threads",
@@ -575,11 +647,13 @@ impl<'a> Event<'a> {
         Some(Metric { name, value: self.base.args[0] })
     }
 
+    /// The label, for [`EventKind::Label`].
     pub fn label(&self) -> Option<Label<'a>> {
         (self.base.typ == EV_GO_LABEL)
             .then(|| Label { label: self.string(self.base.args[0]), resource: ResourceId::goroutine(self.ctx.g) })
     }
 
+    /// The range, for [`EventKind::RangeBegin`], `RangeActive` and `RangeEnd`.
     pub fn range(&self) -> Option<Range<'a>> {
         let b = &self.base;
         Some(match b.typ {
@@ -607,6 +681,7 @@ impl<'a> Event<'a> {
         vec![("bytes swept", self.base.args[0]), ("bytes reclaimed", self.base.args[1])]
     }
 
+    /// The task, for [`EventKind::TaskBegin`] and `TaskEnd`.
     pub fn task(&self) -> Option<Task<'a>> {
         let b = &self.base;
         match b.typ {
@@ -620,11 +695,13 @@ impl<'a> Event<'a> {
         }
     }
 
+    /// The region, for [`EventKind::RegionBegin`] and `RegionEnd`.
     pub fn region(&self) -> Option<Region<'a>> {
         matches!(self.base.typ, EV_USER_REGION_BEGIN | EV_USER_REGION_END)
             .then(|| Region { task: self.base.args[0], typ: self.string(self.base.args[1]) })
     }
 
+    /// The log message, for [`EventKind::Log`].
     pub fn log(&self) -> Option<Log<'a>> {
         (self.base.typ == EV_USER_LOG).then(|| Log {
             task: self.base.args[0],
@@ -633,6 +710,7 @@ impl<'a> Event<'a> {
         })
     }
 
+    /// The state change, for [`EventKind::StateTransition`].
     pub fn state_transition(&self) -> Option<StateTransition<'a>> {
         use GoState as G;
         use ProcState as P;
@@ -699,6 +777,7 @@ impl<'a> Event<'a> {
         })
     }
 
+    /// Generation-wide details, for [`EventKind::Sync`].
     pub fn sync(&self) -> Option<Sync<'a>> {
         if self.base.typ != EV_SYNC_EVENT {
             return None;
@@ -714,6 +793,7 @@ impl<'a> Event<'a> {
         Some(s)
     }
 
+    /// The raw event, for [`EventKind::Experimental`].
     pub fn experimental(&self) -> Option<ExperimentalEvent<'a>> {
         if self.kind() != EventKind::Experimental {
             return None;

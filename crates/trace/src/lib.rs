@@ -23,6 +23,8 @@
 //! generation's per-thread batches by emulating the scheduler, and exposes
 //! the [`Event`] model.
 
+#![warn(missing_docs)]
+
 mod display;
 mod error;
 mod event;
@@ -32,7 +34,9 @@ mod order;
 mod reader;
 mod source;
 mod table;
+mod v1;
 
+pub use display::GoStringWriter;
 pub use error::{Error, ErrorKind, Result};
 pub use event::*;
 pub use gotrace_wire::Version;

@@ -9,7 +9,6 @@ use crate::table::EvTable;
 use gotrace_wire::spec::{self as s, go_status as gs, proc_status as ps};
 use gotrace_wire::Version;
 use rustc_hash::FxHashMap;
-use std::collections::VecDeque;
 
 /// A per-generation sequence number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -207,6 +206,32 @@ fn validate_slow(ctx: SchedCtx, r: Reqs) -> Result<(), String> {
 /// A queued event ready to be yielded.
 pub(crate) type Queued = (SchedCtx, BaseEvent);
 
+/// A FIFO that is almost always drained right after one push: a vector
+/// and a read index, reset whenever it empties.
+#[derive(Default)]
+pub(crate) struct Queue {
+    buf: Vec<Queued>,
+    head: usize,
+}
+
+impl Queue {
+    #[inline]
+    fn push_back(&mut self, q: Queued) {
+        self.buf.push(q);
+    }
+
+    #[inline]
+    pub fn pop_front(&mut self) -> Option<Queued> {
+        let q = *self.buf.get(self.head)?;
+        self.head += 1;
+        if self.head == self.buf.len() {
+            self.buf.clear();
+            self.head = 0;
+        }
+        Some(q)
+    }
+}
+
 /// The scheduler emulation. State persists across generations.
 pub(crate) struct Ordering {
     version: Version,
@@ -217,7 +242,7 @@ pub(crate) struct Ordering {
     gc_seq: u64,
     gc: GcState,
     initial_gen: u64,
-    pub queue: VecDeque<Queued>,
+    pub queue: Queue,
     names: FxHashMap<Box<[u8]>, u32>,
     name_list: Vec<Box<[u8]>>,
 }
@@ -236,7 +261,7 @@ impl Ordering {
             gc_seq: 0,
             gc: GcState::Undetermined,
             initial_gen: 0,
-            queue: VecDeque::new(),
+            queue: Queue::default(),
             names: FxHashMap::default(),
             name_list: Vec::new(),
         }

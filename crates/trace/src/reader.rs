@@ -200,6 +200,8 @@ pub struct Reader {
     /// The event being lent out: context, event, whether it has a table.
     cur: (SchedCtx, BaseEvent, bool),
     whole: Option<Arc<Whole>>,
+    /// Set for Go 1.11–1.21 traces, which bypass generations and ordering.
+    v1: Option<Box<crate::v1::Converter>>,
 }
 
 /// Options for opening a trace.
@@ -221,6 +223,7 @@ impl Reader {
         Self::open_with(path, Options::default())
     }
 
+    /// Opens a trace file by memory-mapping it, with options.
     pub fn open_with(path: impl AsRef<Path>, opts: Options) -> Result<Reader> {
         let path = path.as_ref();
         let f = std::fs::File::open(path)
@@ -251,6 +254,7 @@ impl Reader {
         Self::from_bytes_with(bytes, Options::default())
     }
 
+    /// Reads a trace held in memory, with options.
     pub fn from_bytes_with(bytes: Vec<u8>, opts: Options) -> Result<Reader> {
         Self::from_whole(Arc::new(Whole::Vec(bytes)), opts)
     }
@@ -269,13 +273,7 @@ impl Reader {
     fn from_input(input: Input, whole: Option<Arc<Whole>>, opts: Options) -> Result<Reader> {
         let h = gotrace_wire::read_header(input.window())?;
         if h.version.is_v1() {
-            return Err(Error::new(
-                ErrorKind::Format(format!(
-                    "{} traces (Go 1.11–1.21 format) are not supported yet; Go 1.22 or newer is required",
-                    h.version
-                )),
-                Some(0),
-            ));
+            return Self::from_v1(input, h.version);
         }
         let splitter = Splitter::new(input, h.version, h.len);
         let gens = if opts.parallel {
@@ -308,7 +306,62 @@ impl Reader {
             last_event: false,
             cur: (SchedCtx::NONE, BaseEvent::default(), false),
             whole,
+            v1: None,
         })
+    }
+
+    /// v1 traces are ordered globally, so the whole trace is parsed up front.
+    fn from_v1(mut input: Input, version: Version) -> Result<Reader> {
+        while input.fill().map_err(|e| Error::new(ErrorKind::Io(e.to_string()), Some(input.base())))? {}
+        let conv = crate::v1::Converter::new(input.window(), version)?;
+        Ok(Reader {
+            version,
+            gens: Gens::Inline(Box::new(Splitter::new(
+                Input::Whole(Arc::new(Whole::Vec(Vec::new()))),
+                Version::Go126,
+                0,
+            ))),
+            gen: None,
+            frontier: Vec::new(),
+            cpu_next: 0,
+            order: Ordering::new(version),
+            last_ts: 0,
+            syncs: 0,
+            pending_err: None,
+            done: false,
+            last_event: false,
+            cur: (SchedCtx::NONE, BaseEvent::default(), false),
+            whole: None,
+            v1: Some(Box::new(conv)),
+        })
+    }
+
+    /// The v1 path: a Sync first, the converted events, a Sync last.
+    /// Like the reference, no timestamp fix-up or table validation applies.
+    fn next_v1(&mut self) -> Result<()> {
+        let v1 = self.v1.as_mut().expect("v1 trace");
+        if self.syncs == 0 {
+            if let Some(t) = v1.first_time() {
+                self.syncs += 1;
+                let base = BaseEvent { typ: EV_SYNC_EVENT, time: t - 1, args: [self.syncs, 0, 0, 0] };
+                self.cur = (SchedCtx::NONE, base, true);
+                return Ok(());
+            }
+        }
+        match v1.next_event() {
+            Some(Ok((ctx, base))) => {
+                self.cur = (ctx, base, true);
+                Ok(())
+            }
+            Some(Err(e)) => Err(e),
+            None => {
+                self.syncs += 1;
+                self.last_event = true;
+                let base = BaseEvent { typ: EV_SYNC_EVENT, time: v1.last_time() + 1, args: [self.syncs, 0, 0, 0] };
+                self.cur = (SchedCtx::NONE, base, false);
+                Ok(())
+            }
+        }
     }
 
     /// The trace's format version.
@@ -324,7 +377,8 @@ impl Reader {
         if self.done {
             return Ok(None);
         }
-        match self.next_inner() {
+        let res = if self.v1.is_some() { self.next_v1() } else { self.next_inner() };
+        match res {
             Ok(()) => {}
             Err(e) => {
                 self.done = true;
@@ -335,7 +389,11 @@ impl Reader {
             self.done = true;
         }
         let (ctx, base, has_table) = self.cur;
-        let table = if has_table { self.gen.as_ref().map(|g| &g.table) } else { None };
+        let table = match (&self.v1, has_table) {
+            (_, false) => None,
+            (Some(v1), true) => Some(v1.table()),
+            (None, true) => self.gen.as_ref().map(|g| &g.table),
+        };
         Ok(Some(Event { table, ctx, base }))
     }
 

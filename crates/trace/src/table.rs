@@ -82,8 +82,9 @@ pub(crate) struct FrameInfo {
 pub struct ClockSnapshot {
     /// Trace clock at the snapshot, in nanoseconds.
     pub trace: i64,
-    /// Wall clock: seconds and nanoseconds since the Unix epoch.
+    /// Wall clock: seconds since the Unix epoch.
     pub wall_sec: i64,
+    /// Nanoseconds part of the wall clock.
     pub wall_nsec: i64,
     /// Monotonic clock reading, in nanoseconds.
     pub mono: u64,
