@@ -40,25 +40,12 @@ impl GoStringWriter {
 /// Appends the decimal form of `v`.
 #[inline]
 fn push_int(out: &mut Vec<u8>, v: i64) {
-    if v < 0 {
-        out.push(b'-');
-    }
-    push_uint(out, v.unsigned_abs());
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 #[inline]
-fn push_uint(out: &mut Vec<u8>, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
+fn push_uint(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 impl Event<'_> {
@@ -91,7 +78,9 @@ impl Event<'_> {
                 let m = self.metric().expect("metric");
                 out.extend_from_slice(b" Name=");
                 quote_into(out, m.name.as_bytes());
-                let _ = write!(out, " Value=Value{{Uint64({})}}", m.value);
+                out.extend_from_slice(b" Value=Value{Uint64(");
+                push_uint(out, m.value);
+                out.extend_from_slice(b")}");
             }
             EventKind::Label => {
                 let l = self.label().expect("label");
@@ -118,17 +107,25 @@ impl Event<'_> {
             }
             EventKind::TaskBegin | EventKind::TaskEnd => {
                 let t = self.task().expect("task");
-                let _ = write!(out, " ID={} Parent={} Type=", t.id, t.parent);
+                out.extend_from_slice(b" ID=");
+                push_uint(out, t.id);
+                out.extend_from_slice(b" Parent=");
+                push_uint(out, t.parent);
+                out.extend_from_slice(b" Type=");
                 quote_into(out, t.typ);
             }
             EventKind::RegionBegin | EventKind::RegionEnd => {
                 let r = self.region().expect("region");
-                let _ = write!(out, " Task={} Type=", r.task);
+                out.extend_from_slice(b" Task=");
+                push_uint(out, r.task);
+                out.extend_from_slice(b" Type=");
                 quote_into(out, r.typ);
             }
             EventKind::Log => {
                 let l = self.log().expect("log");
-                let _ = write!(out, " Task={} Category=", l.task);
+                out.extend_from_slice(b" Task=");
+                push_uint(out, l.task);
+                out.extend_from_slice(b" Category=");
                 quote_into(out, l.category);
                 out.extend_from_slice(b" Message=");
                 quote_into(out, l.message);
@@ -138,11 +135,21 @@ impl Event<'_> {
                 match s.resource.kind {
                     ResourceKind::Goroutine => {
                         let (from, to) = s.goroutine();
-                        let _ = write!(out, " GoID={} {}->{}", s.resource.id, from, to);
+                        out.extend_from_slice(b" GoID=");
+                push_int(out, s.resource.id);
+                out.push(b' ');
+                out.extend_from_slice(from.name().as_bytes());
+                out.extend_from_slice(b"->");
+                out.extend_from_slice(to.name().as_bytes());
                     }
                     ResourceKind::Proc => {
                         let (from, to) = s.proc();
-                        let _ = write!(out, " ProcID={} {}->{}", s.resource.id, from, to);
+                        out.extend_from_slice(b" ProcID=");
+                push_int(out, s.resource.id);
+                out.push(b' ');
+                out.extend_from_slice(from.name().as_bytes());
+                out.extend_from_slice(b"->");
+                out.extend_from_slice(to.name().as_bytes());
                     }
                     _ => {}
                 }

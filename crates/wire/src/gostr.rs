@@ -6,6 +6,12 @@
 /// Appends `s` quoted the way Go's `strconv.Quote(string(s))` does.
 pub fn quote_into(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
+    // Fast path: most strings are printable ASCII with nothing to escape.
+    if s.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+        out.extend_from_slice(s);
+        out.push(b'"');
+        return;
+    }
     let mut i = 0;
     while i < s.len() {
         let b = s[i];
