@@ -20,18 +20,24 @@ pub enum ErrorKind {
 
 /// A trace reading error.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+// Boxed so that `Result<T, Error>` stays small on the per-event path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Inner {
     kind: ErrorKind,
     offset: Option<u64>,
 }
 
 impl Error {
+    #[cold]
     pub(crate) fn new(kind: ErrorKind, offset: Option<u64>) -> Self {
-        Error { kind, offset }
+        Error(Box::new(Inner { kind, offset }))
     }
 
+    #[cold]
     pub(crate) fn order(msg: impl Into<String>, offset: Option<u64>) -> Self {
-        Error { kind: ErrorKind::Order(msg.into()), offset }
+        Error::new(ErrorKind::Order(msg.into()), offset)
     }
 
     pub(crate) fn from_batch(e: gotrace_wire::BatchError, base: u64) -> Self {
@@ -42,34 +48,34 @@ impl Error {
         } else {
             ErrorKind::Format(e.to_string())
         };
-        Error { kind, offset: Some(offset) }
+        Error::new(kind, Some(offset))
     }
 
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// Byte offset in the input the error concerns, if it concerns one.
     pub fn offset(&self) -> Option<u64> {
-        self.offset
+        self.0.offset
     }
 
     /// Whether the input simply ended too soon (the rest may be salvaged).
     pub fn is_truncation(&self) -> bool {
-        matches!(self.kind, ErrorKind::Truncated(_))
+        matches!(self.0.kind, ErrorKind::Truncated(_))
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let msg = match &self.kind {
+        let msg = match &self.0.kind {
             ErrorKind::Header(h) => return write!(f, "{h}"),
             ErrorKind::Io(m) => return write!(f, "reading trace: {m}"),
             ErrorKind::Truncated(m) | ErrorKind::Format(m) | ErrorKind::Order(m) => m,
         };
         f.write_str(msg)?;
-        match self.offset {
+        match self.0.offset {
             Some(o) if !msg.contains("byte offset") => write!(f, " (at byte offset {o})"),
             _ => Ok(()),
         }
@@ -80,7 +86,7 @@ impl std::error::Error for Error {}
 
 impl From<gotrace_wire::HeaderError> for Error {
     fn from(h: gotrace_wire::HeaderError) -> Self {
-        Error { kind: ErrorKind::Header(h), offset: Some(0) }
+        Error::new(ErrorKind::Header(h), Some(0))
     }
 }
 

@@ -428,15 +428,14 @@ impl Ordering {
     fn proc_start(&mut self, ev: &BaseEvent, gen: u64, cur: SchedCtx) -> Adv {
         let pid = ev.args[0] as i64;
         let seq = Seq::new(gen, ev.args[1]);
-        match self.p.get(&pid) {
-            Some(st) if st.status == ps::IDLE && seq.succeeds(st.seq) && cur.p == NO_PROC => {}
-            _ => return Ok(None),
+        let Some(st) = self.p.get_mut(&pid) else { return Ok(None) };
+        if st.status != ps::IDLE || !seq.succeeds(st.seq) || cur.p != NO_PROC {
+            return Ok(None);
         }
         validate(cur, Reqs { m: Need::Must, p: Need::Not, g: Need::May })?;
-        let st = self.p.get_mut(&pid).unwrap();
         st.status = ps::RUNNING;
         st.seq = seq;
-        self.push(cur, ev);
+        self.queue.push_back((cur, *ev));
         Ok(Some(SchedCtx { p: pid, ..cur }))
     }
 
@@ -607,15 +606,14 @@ impl Ordering {
     fn go_start(&mut self, ev: &BaseEvent, gen: u64, cur: SchedCtx) -> Adv {
         let gid = ev.args[0] as i64;
         let seq = Seq::new(gen, ev.args[1]);
-        match self.g.get(&gid) {
-            Some(st) if st.status == gs::RUNNABLE && seq.succeeds(st.seq) => {}
-            _ => return Ok(None),
+        let Some(st) = self.g.get_mut(&gid) else { return Ok(None) };
+        if st.status != gs::RUNNABLE || !seq.succeeds(st.seq) {
+            return Ok(None);
         }
         validate(cur, Reqs { m: Need::Must, p: Need::Must, g: Need::Not })?;
-        let st = self.g.get_mut(&gid).unwrap();
         st.status = gs::RUNNING;
         st.seq = seq;
-        self.push(cur, ev);
+        self.queue.push_back((cur, *ev));
         Ok(Some(SchedCtx { g: gid, ..cur }))
     }
 

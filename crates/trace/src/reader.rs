@@ -21,36 +21,96 @@ struct BatchCursor {
     /// Index into the generation's per-M batch lists.
     mi: usize,
     last_ts: Time,
+    /// Current batch (`usize::MAX` before the first).
     idx: usize,
-    data_off: usize,
+    /// Next event and end of the current batch, in the generation's bytes.
+    pos: usize,
+    end: usize,
     ev: BaseEvent,
     /// Offset of `ev` in the generation's bytes.
     ev_off: usize,
 }
 
 impl BatchCursor {
+    fn new(m: ThreadId, slot: usize, mi: usize) -> Self {
+        BatchCursor { m, slot, mi, last_ts: 0, idx: usize::MAX, pos: 0, end: 0, ev: BaseEvent::default(), ev_off: 0 }
+    }
+
     /// Reads the next event; false when this M has no more in the generation.
+    #[inline]
     fn next_event(&mut self, g: &Generation) -> Result<bool> {
-        let batches = &g.ms[self.mi].batches;
-        while self.idx < batches.len() && batches[self.idx].1.len() == self.data_off {
-            self.idx += 1;
-            self.data_off = 0;
-            self.last_ts = 0;
-        }
-        let Some((time, data)) = batches.get(self.idx) else { return Ok(false) };
-        if self.last_ts == 0 {
+        while self.pos == self.end {
+            let batches = &g.ms[self.mi].batches;
+            let next = self.idx.wrapping_add(1);
+            let Some((time, data)) = batches.get(next) else { return Ok(false) };
+            // Timestamps are deltas from the batch's base time.
+            self.idx = next;
+            self.pos = data.start as usize;
+            self.end = data.end as usize;
             self.last_ts = g.table.ns(*time);
         }
-        let start = data.start as usize + self.data_off;
-        let buf = &g.table.bytes[start..data.end as usize];
-        let (n, dt) = read_timed_event(buf, &mut self.ev)
-            .map_err(|m| Error::new(ErrorKind::Format(m), Some(g.table.bytes.offset + start as u64)))?;
+        let start = self.pos;
+        let buf = &g.table.bytes[start..self.end];
+        let (n, dt) = match read_timed_event(buf, &mut self.ev) {
+            Ok(x) => x,
+            Err(m) => return Err(Error::new(ErrorKind::Format(m), Some(g.table.bytes.offset + start as u64))),
+        };
         self.ev.time = g.table.ns(dt).wrapping_add(self.last_ts);
         self.last_ts = self.ev.time;
         self.ev_off = start;
-        self.data_off += n;
+        self.pos += n;
         Ok(true)
     }
+}
+
+/// Per event type, the argument slots holding stack IDs (low 7 bits) or,
+/// with the top bit set, string IDs; 0xff ends the list.
+static ID_ARGS: [[u8; 4]; s::MAX_EXPERIMENTAL_EVENT as usize] = {
+    let mut t = [[0xffu8; 4]; s::MAX_EXPERIMENTAL_EVENT as usize];
+    let mut i = 0;
+    while i < t.len() {
+        let sp = &s::SPECS[i];
+        let mut k = 0;
+        let mut j = 0;
+        while j < sp.stack_ids.len() {
+            t[i][k] = (sp.stack_ids[j] - 1) as u8;
+            k += 1;
+            j += 1;
+        }
+        j = 0;
+        while j < sp.string_ids.len() {
+            t[i][k] = 0x80 | (sp.string_ids[j] - 1) as u8;
+            k += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// Checks that the stack and string IDs `ev` refers to exist.
+#[inline]
+fn validate_ids(ev: &BaseEvent, g: &Generation, off: u64) -> Result<()> {
+    let Some(ids) = ID_ARGS.get(ev.typ as usize) else { return Ok(()) };
+    for &a in ids {
+        if a == 0xff {
+            break;
+        }
+        let id = ev.args[(a & 0x7f) as usize];
+        let (ok, what) = if a & 0x80 == 0 {
+            (g.table.stacks.contains(id), "stack")
+        } else {
+            (g.table.strings.contains(id), "string")
+        };
+        if !ok {
+            let name = s::SPECS[ev.typ as usize].name;
+            return Err(Error::new(
+                ErrorKind::Format(format!("found invalid {what} ID {id} for event {name}")),
+                Some(off),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Decodes one timed event into `e`, leaving argument slots it does not
@@ -460,6 +520,9 @@ impl Reader {
                 ));
             }
         }
+        // The reference checks table references as it yields each event;
+        // the event just advanced is yielded next, so check it now.
+        validate_ids(&bc.ev, g, g.table.bytes.offset + bc.ev_off as u64)?;
         if bc.next_event(g)? {
             heap_update(&mut self.frontier, i);
         } else {
@@ -496,16 +559,8 @@ impl Reader {
                 self.frontier.clear();
                 for mi in 0..g.ms.len() {
                     let m = g.ms[mi].m;
-                    let mut bc = BatchCursor {
-                        m,
-                        slot: if m == NO_THREAD { 0 } else { self.order.thread_slot(m) },
-                        mi,
-                        last_ts: 0,
-                        idx: 0,
-                        data_off: 0,
-                        ev: BaseEvent::default(),
-                        ev_off: 0,
-                    };
+                    let slot = if m == NO_THREAD { 0 } else { self.order.thread_slot(m) };
+                    let mut bc = BatchCursor::new(m, slot, mi);
                     if bc.next_event(&g)? {
                         self.frontier.push(bc);
                         let last = self.frontier.len() - 1;
@@ -562,34 +617,9 @@ impl Reader {
         self.finish(SchedCtx::NONE, base, has_table)
     }
 
-    /// Validates table references and makes times strictly increasing.
+    /// Makes times strictly increasing, as the reference does.
     #[inline]
     fn finish(&mut self, ctx: SchedCtx, mut base: BaseEvent, has_table: bool) -> Result<()> {
-        if base.typ != EV_CPU_SAMPLE && (base.typ as usize) < s::SPECS.len() {
-            let spec = &s::SPECS[base.typ as usize];
-            if !spec.stack_ids.is_empty() || !spec.string_ids.is_empty() {
-                if let Some(g) = self.gen.as_deref() {
-                    for &i in spec.stack_ids {
-                        let id = base.args[i - 1];
-                        if !g.table.stacks.contains(id) {
-                            return Err(Error::new(
-                                ErrorKind::Format(format!("found invalid stack ID {id} for event {}", spec.name)),
-                                None,
-                            ));
-                        }
-                    }
-                    for &i in spec.string_ids {
-                        let id = base.args[i - 1];
-                        if !g.table.strings.contains(id) {
-                            return Err(Error::new(
-                                ErrorKind::Format(format!("found invalid string ID {id} for event {}", spec.name)),
-                                None,
-                            ));
-                        }
-                    }
-                }
-            }
-        }
         if base.time <= self.last_ts {
             base.time = self.last_ts + 1;
         }
