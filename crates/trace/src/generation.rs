@@ -129,7 +129,13 @@ impl Iterator for Splitter {
                             self.done = true;
                             return None;
                         }
-                        return self.fail(Error::new(ErrorKind::Format("no frequency event found".into()), None));
+                        let end = self.file_offset(self.pos);
+                        return self.fail(Error::new(
+                            ErrorKind::Truncated(format!(
+                                "no frequency event found: the trace ends at byte offset {end} before its first generation"
+                            )),
+                            Some(end),
+                        ));
                     }
                     self.done = true;
                     break;

@@ -10,7 +10,7 @@
 //! produces the same permutation Go does.
 //!
 //! Go comparators return an `int` and the algorithm only ever asks whether the
-//! result is negative, so all comparisons go through [`less`], which checks for
+//! result is negative, so all comparisons go through `less`, which checks for
 //! `Ordering::Less`.
 //!
 //! Index arithmetic is done on absolute positions in the whole slice rather

@@ -20,7 +20,9 @@ pub enum BatchKind {
 /// One batch, located in a byte buffer but not decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Batch {
+    /// What the batch holds.
     pub kind: BatchKind,
+    /// The generation it belongs to.
     pub gen: u64,
     /// Thread (M) ID as written; `u64::MAX` means "no thread".
     pub m: u64,
@@ -50,10 +52,15 @@ impl Batch {
 /// Which header field a truncated or malformed batch header broke in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeaderField {
+    /// The experiment byte of an experimental batch.
     Experiment,
+    /// The generation number.
     Generation,
+    /// The thread (M) ID.
     Thread,
+    /// The base timestamp.
     Timestamp,
+    /// The data length.
     Size,
 }
 
@@ -81,7 +88,12 @@ pub enum BatchErrorKind {
     /// The size field exceeds what the runtime ever writes.
     TooLarge(u64),
     /// The input ended before the batch's data did.
-    TruncatedData { have: u64, want: u64 },
+    TruncatedData {
+        /// Bytes available.
+        have: u64,
+        /// Bytes the header announced.
+        want: u64,
+    },
 }
 
 /// A framing error, with the offset of the batch it concerns.
@@ -91,6 +103,7 @@ pub struct BatchError {
     pub offset: usize,
     /// Generation from the header, when it got that far.
     pub gen: Option<u64>,
+    /// What is wrong.
     pub kind: BatchErrorKind,
 }
 
@@ -179,6 +192,7 @@ pub struct Batches<'a> {
 }
 
 impl<'a> Batches<'a> {
+    /// Iterates over the batches in `buf` from offset `off`.
     pub fn new(buf: &'a [u8], off: usize) -> Self {
         Batches { buf, off, failed: false }
     }

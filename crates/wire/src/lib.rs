@@ -17,6 +17,8 @@
 //! assert_eq!(h.version, Version::Go123);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod batch;
 pub mod gostr;
 pub mod raw;

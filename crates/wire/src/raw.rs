@@ -11,8 +11,11 @@ use std::fmt;
 /// after the spec's own arguments.
 #[derive(Debug, Clone, Copy)]
 pub struct RawEvent<'a> {
+    /// The format version of the trace.
     pub version: Version,
+    /// The event type byte.
     pub typ: EventType,
+    /// The arguments as decoded varints.
     pub args: &'a [u64],
     /// Trailer bytes for events whose spec has data; `None` when absent or empty,
     /// as in the reference.
@@ -22,6 +25,7 @@ pub struct RawEvent<'a> {
 }
 
 impl RawEvent<'_> {
+    /// The event's spec.
     pub fn spec(&self) -> &'static EventSpec {
         crate::spec::spec(self.typ).expect("raw events only have known types")
     }
@@ -87,9 +91,11 @@ pub enum RawErrorKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A raw decoding error, with the offset where it happened.
 pub struct RawError {
     /// Offset of the byte where decoding failed.
     pub offset: usize,
+    /// What is wrong.
     pub kind: RawErrorKind,
 }
 
@@ -131,6 +137,7 @@ impl<'a> RawReader<'a> {
         self
     }
 
+    /// The trace's format version.
     pub fn version(&self) -> Version {
         self.version
     }

@@ -6,9 +6,10 @@
 /// Wire-format event type byte.
 pub type EventType = u8;
 
+// Each constant's name says what it is; see Go's tracev2 for details.
 macro_rules! event_types {
     ($($(#[$m:meta])* $name:ident = $val:expr;)*) => {
-        $($(#[$m])* pub const $name: EventType = $val;)*
+        $($(#[$m])* #[allow(missing_docs)] pub const $name: EventType = $val;)*
     };
 }
 
@@ -84,7 +85,9 @@ event_types! {
 
 /// Experiment ID carried by experimental batches and events.
 pub type Experiment = u8;
+/// Not an experimental batch or event.
 pub const NO_EXPERIMENT: Experiment = 0;
+/// The alloc/free experiment (`GOEXPERIMENT=allocfreetrace`-style heap events).
 pub const EXPERIMENT_ALLOC_FREE: Experiment = 1;
 
 /// Names of experiments, indexed by [`Experiment`].
@@ -102,6 +105,7 @@ pub const MAX_EVENT_TRAILER_DATA_SIZE: u64 = 1 << 10;
 /// How one event type is laid out on the wire and what its arguments mean.
 #[derive(Debug, Clone, Copy)]
 pub struct EventSpec {
+    /// The event's name, as the reference prints it.
     pub name: &'static str,
     /// Argument names; a `_string`/`_stack`/... suffix gives the type.
     pub args: &'static [&'static str],
@@ -117,6 +121,7 @@ pub struct EventSpec {
     pub has_data: bool,
     /// Followed by `nframes` groups of (pc, func, file, line).
     pub is_stack: bool,
+    /// The experiment an experimental event belongs to.
     pub experiment: Experiment,
 }
 
@@ -259,12 +264,18 @@ pub fn spec(typ: EventType) -> Option<&'static EventSpec> {
 
 /// Goroutine status as written in GoStatus events.
 pub mod go_status {
+    /// Not a valid status.
     pub const BAD: u64 = 0;
+    /// Ready to run.
     pub const RUNNABLE: u64 = 1;
+    /// Running.
     pub const RUNNING: u64 = 2;
+    /// In a syscall.
     pub const SYSCALL: u64 = 3;
+    /// Blocked.
     pub const WAITING: u64 = 4;
 
+    /// The status's name, as the reference prints it.
     pub fn name(s: u64) -> &'static str {
         match s {
             RUNNABLE => "Runnable",
@@ -278,14 +289,19 @@ pub mod go_status {
 
 /// Proc status as written in ProcStatus events.
 pub mod proc_status {
+    /// Not a valid status.
     pub const BAD: u64 = 0;
+    /// Bound to a thread, running Go code.
     pub const RUNNING: u64 = 1;
+    /// Not in use.
     pub const IDLE: u64 = 2;
+    /// Bound to a thread in a syscall.
     pub const SYSCALL: u64 = 3;
     /// The P was in a syscall when first mentioned by a ProcSteal, so no
     /// GoSyscallBegin exists to match it with.
     pub const SYSCALL_ABANDONED: u64 = 4;
 
+    /// The status's name, as the reference prints it.
     pub fn name(s: u64) -> &'static str {
         match s {
             RUNNING => "Running",

@@ -10,22 +10,29 @@ use crate::Version;
 /// An owned raw event parsed from text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextEvent {
+    /// The event type byte.
     pub typ: EventType,
+    /// The arguments, stack frames included.
     pub args: Vec<u64>,
+    /// The data trailer, for events that have one.
     pub data: Option<Vec<u8>>,
 }
 
 /// A parsed text trace.
 #[derive(Debug, Clone)]
 pub struct TextTrace {
+    /// The version from the `Trace Go1.NN` header.
     pub version: Version,
+    /// The events in order.
     pub events: Vec<TextEvent>,
 }
 
 /// A text-format error with its 1-based line number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextError {
+    /// 1-based line number.
     pub line: usize,
+    /// What is wrong.
     pub msg: String,
 }
 
@@ -140,6 +147,7 @@ impl TextTrace {
 pub struct TestCase {
     /// `None` for SUCCESS; the error regexp for FAILURE.
     pub expect_failure: Option<String>,
+    /// The trace.
     pub trace: TextTrace,
 }
 

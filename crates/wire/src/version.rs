@@ -22,6 +22,7 @@ pub enum Version {
 }
 
 impl Version {
+    /// The version a header's `go 1.NN` names, if we know it.
     pub fn from_minor(minor: u64) -> Option<Version> {
         Some(match minor {
             11 => Version::Go111,
@@ -87,7 +88,9 @@ impl fmt::Display for Version {
 /// A parsed header: the version and how many bytes it occupied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
+    /// The version it names.
     pub version: Version,
+    /// Its length in bytes.
     pub len: usize,
 }
 

@@ -36,6 +36,7 @@ pub(super) const EV_GO_IN_SYSCALL: u8 = 32;
 pub(super) const EV_HEAP_ALLOC: u8 = 33;
 pub(super) const EV_HEAP_GOAL: u8 = 34;
 pub(super) const EV_TIMER_GOROUTINE: u8 = 35;
+#[allow(dead_code)]
 pub(super) const EV_FUTILE_WAKEUP: u8 = 36;
 pub(super) const EV_STRING: u8 = 37;
 pub(super) const EV_GO_START_LOCAL: u8 = 38;
@@ -131,8 +132,8 @@ pub(super) struct Ev {
     pub args: [u64; 3],
     pub stk: u32,
     pub p: i32,
-    off_lo: u32,
-    off_hi: u16,
+    pub(super) off_lo: u32,
+    pub(super) off_hi: u16,
     pub typ: u8,
 }
 

@@ -10,9 +10,9 @@ mod ev;
 mod parse;
 
 use self::ev::*;
-use self::parse::{format_err, Parsed, Parser, PROFILE_P};
-use crate::error::{Error, ErrorKind};
-use crate::event::{BaseEvent, SchedCtx, Time, NO_GOROUTINE, NO_PROC, NO_THREAD, NO_TASK};
+use self::parse::{format_err, Parsed, Parser};
+use crate::error::Error;
+use crate::event::{BaseEvent, SchedCtx, Time, NO_GOROUTINE, NO_TASK, NO_THREAD};
 use crate::source::GenBytes;
 use crate::table::{EvTable, FrameInfo};
 use gotrace_wire::spec::{self as s, go_status, proc_status};
@@ -146,7 +146,7 @@ impl Converter {
         let too_many = || format_err("trace contains too many strings", bytes.len());
         let mut table = EvTable::default();
         let mut buf: Vec<u8> = Vec::new();
-        let mut push = |buf: &mut Vec<u8>, s: &[u8]| -> Result<std::ops::Range<u32>, Error> {
+        let push = |buf: &mut Vec<u8>, s: &[u8]| -> Result<std::ops::Range<u32>, Error> {
             let start = u32::try_from(buf.len()).map_err(|_| too_many())?;
             buf.extend_from_slice(s);
             let end = u32::try_from(buf.len()).map_err(|_| too_many())?;
@@ -244,7 +244,7 @@ impl Converter {
             };
             // Two events may not share a timestamp in the new model.
             if base.time <= self.last_ts {
-                base.time = self.last_ts + 1;
+                base.time = self.last_ts.wrapping_add(1);
             }
             self.last_ts = base.time;
             return Some(Ok((ctx, base)));
@@ -360,7 +360,7 @@ impl Converter {
                 if ev.args[0] == 0 {
                     // An instantaneous syscall: a 1ns GoSyscallBegin/End pair.
                     let ctx = self.raw_ctx(ev);
-                    self.extra.push_back((ctx, BaseEvent { typ: s::EV_GO_SYSCALL_END, time: ev.ts + 1, args: [0; 4] }));
+                    self.extra.push_back((ctx, BaseEvent { typ: s::EV_GO_SYSCALL_END, time: ev.ts.wrapping_add(1), args: [0; 4] }));
                     return Ok(Conv::One(ctx, BaseEvent { typ: s::EV_GO_SYSCALL_BEGIN, time: ev.ts, args }));
                 }
                 s::EV_GO_SYSCALL_BEGIN
@@ -445,10 +445,3 @@ impl Converter {
         SchedCtx { g: ev.g as i64, p: ev.p as i64, m: self.proc_ms.get(&ev.p).copied().unwrap_or(0) as i64 }
     }
 }
-
-#[allow(dead_code)]
-const _: () = {
-    let _ = NO_PROC;
-    let _ = PROFILE_P;
-    let _ = ErrorKind::Format;
-};
