@@ -28,6 +28,8 @@ pub(crate) struct CpuSample {
     pub p: i64,
     pub g: i64,
     pub stack: u64,
+    /// Offset of the sample in the generation's bytes.
+    pub off: u32,
 }
 
 /// One decoded generation, ready to be ordered.
@@ -351,6 +353,7 @@ fn parse_generation(
             Some(EV_CPU_SAMPLES) => {
                 cur.pos += 1;
                 while cur.more() {
+                    let off = cur.pos as u32;
                     let ev = cur.byte()?;
                     if ev != EV_CPU_SAMPLE {
                         return Err(cur.err(format!("expected CPU sample event, got {ev}")));
@@ -361,7 +364,7 @@ fn parse_generation(
                     let g = cur.uvarint("CPU sample G")?;
                     let stack = cur.uvarint("CPU sample stack")?;
                     let g = if g == 0 { -1 } else { g as i64 };
-                    cpu_samples.push(CpuSample { time: time as i64, m: m as i64, p: p as i64, g, stack });
+                    cpu_samples.push(CpuSample { time: time as i64, m: m as i64, p: p as i64, g, stack, off });
                 }
             }
             Some(t) if (t == EV_FREQUENCY && version < Version::Go125) || (t == EV_SYNC && version >= Version::Go125) => {

@@ -476,7 +476,7 @@ impl Reader {
                     // The reference panics here; we report it.
                     return Err(Error::new(
                         ErrorKind::Format(format!("found invalid stack ID {} for event CPUSample", smp.stack)),
-                        None,
+                        Some(g.table.bytes.offset + smp.off as u64),
                     ));
                 }
                 return self.finish(ctx, base, true);
