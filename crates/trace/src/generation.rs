@@ -47,6 +47,8 @@ pub(crate) struct Generation {
 pub(crate) enum GenItem {
     Gen(Box<Generation>),
     Err(Error),
+    /// No more generations.
+    End,
 }
 
 /// Cuts the input into generations, following the reference's rules for

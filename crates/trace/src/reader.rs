@@ -229,7 +229,17 @@ enum Gens {
 impl Gens {
     fn next(&mut self) -> Option<GenItem> {
         match self {
-            Gens::Thread(rx) => rx.recv().ok(),
+            Gens::Thread(rx) => match rx.recv() {
+                Ok(GenItem::End) => None,
+                Ok(item) => Some(item),
+                // The decoder thread sends End when done; a closed channel
+                // without it means the thread died, which must not pass for
+                // a clean end of the trace.
+                Err(_) => Some(GenItem::Err(Error::new(
+                    ErrorKind::Io("internal error: the generation decoder thread stopped unexpectedly".into()),
+                    None,
+                ))),
+            },
             Gens::Inline(s) => s.next(),
         }
     }
@@ -346,6 +356,7 @@ impl Reader {
                             return;
                         }
                     }
+                    let _ = tx.send(GenItem::End);
                 })
                 .map_err(|e| Error::new(ErrorKind::Io(e.to_string()), None))?;
             Gens::Thread(rx)
@@ -572,16 +583,16 @@ impl Reader {
                 self.gen = Some(g);
                 self.sync_event(time, true)
             }
-            Some(GenItem::Err(e)) => {
-                self.pending_err = Some(e);
-                self.syncs += 1;
-                self.sync_event(self.last_ts, false)
-            }
-            None => {
+            Some(GenItem::End) | None => {
                 self.syncs += 1;
                 let r = self.sync_event(self.last_ts, false);
                 self.pending_done();
                 r
+            }
+            Some(GenItem::Err(e)) => {
+                self.pending_err = Some(e);
+                self.syncs += 1;
+                self.sync_event(self.last_ts, false)
             }
         }
     }
@@ -621,7 +632,7 @@ impl Reader {
     #[inline]
     fn finish(&mut self, ctx: SchedCtx, mut base: BaseEvent, has_table: bool) -> Result<()> {
         if base.time <= self.last_ts {
-            base.time = self.last_ts + 1;
+            base.time = self.last_ts.wrapping_add(1);
         }
         self.last_ts = base.time;
         self.cur = (ctx, base, has_table);

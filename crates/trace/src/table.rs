@@ -158,5 +158,11 @@ impl EvTable {
 
 #[inline]
 pub(crate) fn ticks_to_ns(freq: f64, ticks: u64) -> i64 {
-    (ticks as f64 * freq) as i64
+    let ns = ticks as f64 * freq;
+    // Out-of-range conversions give i64::MIN on amd64, where the reference
+    // runs; Rust would saturate. Match the reference.
+    if ns.is_nan() || ns >= 9.223372036854775807e18 || ns < -9.223372036854775808e18 {
+        return i64::MIN;
+    }
+    ns as i64
 }

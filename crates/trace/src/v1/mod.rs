@@ -125,6 +125,9 @@ pub(crate) struct Converter {
     inline_base: u64,
     /// String ID of `BUILTINS[0]`.
     builtin_base: u64,
+    /// Stacks with a frame whose function or file name is not in the table:
+    /// stack ID → the first such string ID.
+    bad_stacks: FxHashMap<u64, u64>,
 }
 
 enum Conv {
@@ -189,6 +192,17 @@ impl Converter {
         table.stack_pcs = stack_pcs;
         table.pcs = p.pcs.iter().map(|(&pc, f)| (pc, FrameInfo { func: f.func, file: f.file, line: f.line })).collect();
         table.freq = 1e9 / p.ticks_per_sec as f64;
+        let mut bad_stacks = FxHashMap::default();
+        for (id, r) in table.stacks.iter() {
+            let missing = table.stack_pcs[r.start as usize..r.end as usize]
+                .iter()
+                .filter_map(|pc| table.pcs.get(pc))
+                .flat_map(|f| [f.func, f.file])
+                .find(|&s| !table.strings.contains(s));
+            if let Some(s) = missing {
+                bad_stacks.insert(id, s);
+            }
+        }
 
         Ok(Converter {
             table,
@@ -205,6 +219,7 @@ impl Converter {
             last_stw_reason: 0,
             inline_base,
             builtin_base,
+            bad_stacks,
         })
     }
 
@@ -242,6 +257,13 @@ impl Converter {
                     }
                 }
             };
+            if let Err(msg) = self.check_refs(&base) {
+                // Extras come from the event converted last.
+                let off = self.events.get(self.pos.wrapping_sub(1)).map_or(0, |e| e.off());
+                self.pos = self.events.len();
+                self.extra.clear();
+                return Some(Err(format_err(msg, off)));
+            }
             // Two events may not share a timestamp in the new model.
             if base.time <= self.last_ts {
                 base.time = self.last_ts.wrapping_add(1);
@@ -249,6 +271,49 @@ impl Converter {
             self.last_ts = base.time;
             return Some(Ok((ctx, base)));
         }
+    }
+
+    /// The reference does not check that converted events refer to strings
+    /// and stacks that exist; it panics when printing one that does not
+    /// ("expected id N in string table"). We fail at that event instead.
+    /// Checked in the order the reference's `Event.String` looks them up.
+    fn check_refs(&self, b: &BaseEvent) -> Result<(), String> {
+        let string = |id: u64| {
+            if self.table.strings.contains(id) {
+                Ok(())
+            } else {
+                Err(format!("expected id {id} in string table"))
+            }
+        };
+        let stack = |id: u64| {
+            if id == 0 {
+                return Ok(());
+            }
+            if !self.table.stacks.contains(id) {
+                return Err(format!("expected id {id} in trace.stack table"));
+            }
+            match self.bad_stacks.get(&id) {
+                Some(&s) => Err(format!("expected id {s} in string table")),
+                None => Ok(()),
+            }
+        };
+        match b.typ {
+            s::EV_GO_LABEL => string(b.args[0])?,
+            s::EV_USER_TASK_BEGIN => string(b.args[2])?,
+            s::EV_USER_REGION_BEGIN | s::EV_USER_REGION_END => string(b.args[1])?,
+            s::EV_USER_LOG => {
+                string(b.args[1])?;
+                string(b.args[2])?
+            }
+            s::EV_GO_CREATE => stack(b.args[1])?,
+            _ => {}
+        }
+        let own = if b.typ == s::EV_CPU_SAMPLE {
+            b.args[0]
+        } else {
+            s::SPECS.get(b.typ as usize).and_then(|sp| sp.stack_ids.first()).map_or(0, |&i| b.args[i - 1])
+        };
+        stack(own)
     }
 
     fn builtin(&self, c: u64) -> u64 {
