@@ -344,8 +344,22 @@ impl BaseEvent {
 #[derive(Clone, Copy)]
 pub struct Event<'a> {
     pub(crate) table: Option<&'a EvTable>,
-    pub(crate) ctx: SchedCtx,
-    pub(crate) base: BaseEvent,
+    // A reference, not a copy: events are read far more often than
+    // they are fully inspected.
+    pub(crate) data: &'a EventData,
+}
+
+/// An event's context and wire data, owned by the reader.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct EventData {
+    pub ctx: SchedCtx,
+    pub base: BaseEvent,
+}
+
+impl Default for SchedCtx {
+    fn default() -> Self {
+        SchedCtx::NONE
+    }
 }
 
 /// A metric sample.
@@ -581,37 +595,37 @@ impl<'a> ExperimentalEvent<'a> {
 impl<'a> Event<'a> {
     /// What kind of event this is; selects the accessor that applies.
     pub fn kind(&self) -> EventKind {
-        EventKind::of(self.base.typ)
+        EventKind::of(self.data.base.typ)
     }
 
     /// When it happened, in nanoseconds.
     pub fn time(&self) -> Time {
-        self.base.time
+        self.data.base.time
     }
 
     /// The goroutine running when this event happened (before any transition it describes).
     pub fn goroutine(&self) -> GoId {
-        self.ctx.g
+        self.data.ctx.g
     }
 
     /// The P of the thread the event happened on (before any transition it describes).
     pub fn proc(&self) -> ProcId {
-        self.ctx.p
+        self.data.ctx.p
     }
 
     /// The thread the event happened on.
     pub fn thread(&self) -> ThreadId {
-        self.ctx.m
+        self.data.ctx.m
     }
 
     /// Goroutine, P and thread together.
     pub fn sched_ctx(&self) -> SchedCtx {
-        self.ctx
+        self.data.ctx
     }
 
     /// The wire event type this event came from (255 for Sync).
     pub fn wire_type(&self) -> u8 {
-        self.base.typ
+        self.data.base.typ
     }
 
     fn string(&self, id: u64) -> &'a [u8] {
@@ -620,16 +634,16 @@ impl<'a> Event<'a> {
 
     /// The stack of the current execution context at this event.
     pub fn stack(&self) -> Stack<'a> {
-        let typ = self.base.typ;
+        let typ = self.data.base.typ;
         if typ == EV_SYNC_EVENT {
             return Stack::NONE;
         }
         if typ == EV_CPU_SAMPLE {
-            return Stack { table: self.table, id: self.base.args[0] };
+            return Stack { table: self.table, id: self.data.base.args[0] };
         }
         let id = {
             match spec(typ).and_then(|s| s.stack_ids.first()) {
-                Some(&i) => self.base.args[i - 1],
+                Some(&i) => self.data.base.args[i - 1],
                 None => 0,
             }
         };
@@ -638,36 +652,36 @@ impl<'a> Event<'a> {
 
     /// The metric sample, for [`EventKind::Metric`].
     pub fn metric(&self) -> Option<Metric> {
-        let name = match self.base.typ {
+        let name = match self.data.base.typ {
             EV_PROCS_CHANGE => "/sched/gomaxprocs:threads",
             EV_HEAP_ALLOC => "/memory/classes/heap/objects:bytes",
             EV_HEAP_GOAL => "/gc/heap/goal:bytes",
             _ => return None,
         };
-        Some(Metric { name, value: self.base.args[0] })
+        Some(Metric { name, value: self.data.base.args[0] })
     }
 
     /// The label, for [`EventKind::Label`].
     pub fn label(&self) -> Option<Label<'a>> {
-        (self.base.typ == EV_GO_LABEL)
-            .then(|| Label { label: self.string(self.base.args[0]), resource: ResourceId::goroutine(self.ctx.g) })
+        (self.data.base.typ == EV_GO_LABEL)
+            .then(|| Label { label: self.string(self.data.base.args[0]), resource: ResourceId::goroutine(self.data.ctx.g) })
     }
 
     /// The range, for [`EventKind::RangeBegin`], `RangeActive` and `RangeEnd`.
     pub fn range(&self) -> Option<Range<'a>> {
-        let b = &self.base;
+        let b = &self.data.base;
         Some(match b.typ {
             EV_STW_BEGIN | EV_STW_END => {
-                Range { name: RangeName::Stw(self.string(b.args[0])), scope: ResourceId::goroutine(self.ctx.g) }
+                Range { name: RangeName::Stw(self.string(b.args[0])), scope: ResourceId::goroutine(self.data.ctx.g) }
             }
             EV_GC_BEGIN | EV_GC_ACTIVE | EV_GC_END => Range { name: RangeName::GcMark, scope: ResourceId::NONE },
             EV_GC_SWEEP_ACTIVE => Range { name: RangeName::GcSweep, scope: ResourceId::proc(b.args[0] as i64) },
-            EV_GC_SWEEP_BEGIN | EV_GC_SWEEP_END => Range { name: RangeName::GcSweep, scope: ResourceId::proc(self.ctx.p) },
+            EV_GC_SWEEP_BEGIN | EV_GC_SWEEP_END => Range { name: RangeName::GcSweep, scope: ResourceId::proc(self.data.ctx.p) },
             EV_GC_MARK_ASSIST_ACTIVE => {
                 Range { name: RangeName::GcMarkAssist, scope: ResourceId::goroutine(b.args[0] as i64) }
             }
             EV_GC_MARK_ASSIST_BEGIN | EV_GC_MARK_ASSIST_END => {
-                Range { name: RangeName::GcMarkAssist, scope: ResourceId::goroutine(self.ctx.g) }
+                Range { name: RangeName::GcMarkAssist, scope: ResourceId::goroutine(self.data.ctx.g) }
             }
             _ => return None,
         })
@@ -675,15 +689,15 @@ impl<'a> Event<'a> {
 
     /// Attributes of a completed range: bytes swept and reclaimed for sweeps.
     pub fn range_attributes(&self) -> Vec<(&'static str, u64)> {
-        if self.base.typ != EV_GC_SWEEP_END {
+        if self.data.base.typ != EV_GC_SWEEP_END {
             return Vec::new();
         }
-        vec![("bytes swept", self.base.args[0]), ("bytes reclaimed", self.base.args[1])]
+        vec![("bytes swept", self.data.base.args[0]), ("bytes reclaimed", self.data.base.args[1])]
     }
 
     /// The task, for [`EventKind::TaskBegin`] and `TaskEnd`.
     pub fn task(&self) -> Option<Task<'a>> {
-        let b = &self.base;
+        let b = &self.data.base;
         match b.typ {
             EV_USER_TASK_BEGIN => Some(Task { id: b.args[0], parent: b.args[1], typ: self.string(b.args[2]) }),
             EV_USER_TASK_END => {
@@ -697,16 +711,16 @@ impl<'a> Event<'a> {
 
     /// The region, for [`EventKind::RegionBegin`] and `RegionEnd`.
     pub fn region(&self) -> Option<Region<'a>> {
-        matches!(self.base.typ, EV_USER_REGION_BEGIN | EV_USER_REGION_END)
-            .then(|| Region { task: self.base.args[0], typ: self.string(self.base.args[1]) })
+        matches!(self.data.base.typ, EV_USER_REGION_BEGIN | EV_USER_REGION_END)
+            .then(|| Region { task: self.data.base.args[0], typ: self.string(self.data.base.args[1]) })
     }
 
     /// The log message, for [`EventKind::Log`].
     pub fn log(&self) -> Option<Log<'a>> {
-        (self.base.typ == EV_USER_LOG).then(|| Log {
-            task: self.base.args[0],
-            category: self.string(self.base.args[1]),
-            message: self.string(self.base.args[2]),
+        (self.data.base.typ == EV_USER_LOG).then(|| Log {
+            task: self.data.base.args[0],
+            category: self.string(self.data.base.args[1]),
+            message: self.string(self.data.base.args[2]),
         })
     }
 
@@ -714,7 +728,7 @@ impl<'a> Event<'a> {
     pub fn state_transition(&self) -> Option<StateTransition<'a>> {
         use GoState as G;
         use ProcState as P;
-        let b = &self.base;
+        let b = &self.data.base;
         let go = |id: i64, old: G, new: G| StateTransition {
             resource: ResourceId::goroutine(id),
             reason: b"",
@@ -729,7 +743,7 @@ impl<'a> Event<'a> {
             old: old as u8,
             new: new as u8,
         };
-        let ctx = self.ctx;
+        let ctx = self.data.ctx;
         Some(match b.typ {
             EV_PROC_START => pr(b.args[0] as i64, P::Idle, P::Running),
             EV_PROC_STOP => pr(ctx.p, P::Running, P::Idle),
@@ -779,10 +793,10 @@ impl<'a> Event<'a> {
 
     /// Generation-wide details, for [`EventKind::Sync`].
     pub fn sync(&self) -> Option<Sync<'a>> {
-        if self.base.typ != EV_SYNC_EVENT {
+        if self.data.base.typ != EV_SYNC_EVENT {
             return None;
         }
-        let mut s = Sync { n: self.base.args[0], clock_snapshot: None, experimental_batches: Vec::new() };
+        let mut s = Sync { n: self.data.base.args[0], clock_snapshot: None, experimental_batches: Vec::new() };
         if let Some(t) = self.table {
             s.clock_snapshot = t.clock;
             for (exp, m, r) in &t.exp_batches {
@@ -798,12 +812,12 @@ impl<'a> Event<'a> {
         if self.kind() != EventKind::Experimental {
             return None;
         }
-        let spec = spec(self.base.typ)?;
+        let spec = spec(self.data.base.typ)?;
         Some(ExperimentalEvent {
             name: spec.name,
             experiment: EXPERIMENTS.get(spec.experiment as usize).copied().unwrap_or("Unknown"),
             args: &spec.args[1..],
-            values: self.base.args,
+            values: self.data.base.args,
             table: self.table,
         })
     }

@@ -203,32 +203,54 @@ fn validate_slow(ctx: SchedCtx, r: Reqs) -> Result<(), String> {
     check(ctx.g != NO_GOROUTINE, r.g, "goroutine")
 }
 
-/// A queued event ready to be yielded.
-pub(crate) type Queued = (SchedCtx, BaseEvent);
+#[cold]
+#[inline(never)]
+fn cur_g_error(version: Version, ev: &BaseEvent, cur: SchedCtx, exists: bool, want_name: &str) -> String {
+    if exists {
+        format!("{} event for goroutine that's not {want_name}", version.event_name(ev.typ))
+    } else {
+        format!("event {} for goroutine ({}) that doesn't exist", version.event_name(ev.typ), cur.g)
+    }
+}
 
-/// A FIFO that is almost always drained right after one push: a vector
-/// and a read index, reset whenever it empties.
+
+/// A FIFO that is almost always drained right after one push. Entries are
+/// written and read field by field in place: building them as temporaries
+/// costs store-forwarding stalls on the per-event path.
 #[derive(Default)]
 pub(crate) struct Queue {
-    buf: Vec<Queued>,
+    buf: Vec<EventData>,
+    len: usize,
     head: usize,
 }
 
 impl Queue {
     #[inline]
-    fn push_back(&mut self, q: Queued) {
-        self.buf.push(q);
+    fn push_back(&mut self, ctx: SchedCtx, ev: &BaseEvent) {
+        if self.len == self.buf.len() {
+            self.buf.push(EventData::default());
+        }
+        let e = &mut self.buf[self.len];
+        e.ctx = ctx;
+        e.base = *ev;
+        self.len += 1;
     }
 
+    /// Moves the oldest entry into `out`; false if empty.
     #[inline]
-    pub fn pop_front(&mut self) -> Option<Queued> {
-        let q = *self.buf.get(self.head)?;
-        self.head += 1;
-        if self.head == self.buf.len() {
-            self.buf.clear();
-            self.head = 0;
+    pub fn pop_into(&mut self, out: &mut EventData) -> bool {
+        if self.head == self.len {
+            return false;
         }
-        Some(q)
+        let e = &self.buf[self.head];
+        out.ctx = e.ctx;
+        out.base = e.base;
+        self.head += 1;
+        if self.head == self.len {
+            self.head = 0;
+            self.len = 0;
+        }
+        true
     }
 }
 
@@ -282,7 +304,7 @@ impl Ordering {
     }
 
     fn push(&mut self, ctx: SchedCtx, ev: &BaseEvent) {
-        self.queue.push_back((ctx, *ev));
+        self.queue.push_back(ctx, ev);
     }
 
     /// The slot of thread `m`, for [`Ordering::advance`].
@@ -435,7 +457,7 @@ impl Ordering {
         validate(cur, Reqs { m: Need::Must, p: Need::Not, g: Need::May })?;
         st.status = ps::RUNNING;
         st.seq = seq;
-        self.queue.push_back((cur, *ev));
+        self.queue.push_back(cur, ev);
         Ok(Some(SchedCtx { p: pid, ..cur }))
     }
 
@@ -579,13 +601,11 @@ impl Ordering {
     /// The current goroutine's state, which must exist and have `want` status.
     #[inline]
     fn cur_g(&mut self, ev: &BaseEvent, cur: SchedCtx, want: u64, want_name: &str) -> Result<&mut GState, String> {
-        let version = self.version;
+        // Look up once, returning a bare pointer on the hot path; the error
+        // text is built out of line.
         match self.g.get_mut(&cur.g) {
-            None => Err(format!("event {} for goroutine ({}) that doesn't exist", version.event_name(ev.typ), cur.g)),
-            Some(st) if st.status != want => {
-                Err(format!("{} event for goroutine that's not {want_name}", version.event_name(ev.typ)))
-            }
-            Some(st) => Ok(st),
+            Some(st) if st.status == want => Ok(st),
+            found => Err(cur_g_error(self.version, ev, cur, found.is_some(), want_name)),
         }
     }
 
@@ -613,7 +633,7 @@ impl Ordering {
         validate(cur, Reqs { m: Need::Must, p: Need::Must, g: Need::Not })?;
         st.status = gs::RUNNING;
         st.seq = seq;
-        self.queue.push_back((cur, *ev));
+        self.queue.push_back(cur, ev);
         Ok(Some(SchedCtx { g: gid, ..cur }))
     }
 

@@ -267,8 +267,9 @@ pub struct Reader {
     done: bool,
     /// The event being lent out is the final Sync.
     last_event: bool,
-    /// The event being lent out: context, event, whether it has a table.
-    cur: (SchedCtx, BaseEvent, bool),
+    /// The event being lent out, and whether it refers to a table.
+    cur: EventData,
+    cur_has_table: bool,
     whole: Option<Arc<Whole>>,
     /// Set for Go 1.11–1.21 traces, which bypass generations and ordering.
     v1: Option<Box<crate::v1::Converter>>,
@@ -375,7 +376,8 @@ impl Reader {
             pending_err: None,
             done: false,
             last_event: false,
-            cur: (SchedCtx::NONE, BaseEvent::default(), false),
+            cur: EventData::default(),
+            cur_has_table: false,
             whole,
             v1: None,
         })
@@ -401,7 +403,8 @@ impl Reader {
             pending_err: None,
             done: false,
             last_event: false,
-            cur: (SchedCtx::NONE, BaseEvent::default(), false),
+            cur: EventData::default(),
+            cur_has_table: false,
             whole: None,
             v1: Some(Box::new(conv)),
         })
@@ -415,13 +418,15 @@ impl Reader {
             if let Some(t) = v1.first_time() {
                 self.syncs += 1;
                 let base = BaseEvent { typ: EV_SYNC_EVENT, time: t - 1, args: [self.syncs, 0, 0, 0] };
-                self.cur = (SchedCtx::NONE, base, true);
+                self.cur = EventData { ctx: SchedCtx::NONE, base };
+                self.cur_has_table = true;
                 return Ok(());
             }
         }
         match v1.next_event() {
             Some(Ok((ctx, base))) => {
-                self.cur = (ctx, base, true);
+                self.cur = EventData { ctx, base };
+                self.cur_has_table = true;
                 Ok(())
             }
             Some(Err(e)) => Err(e),
@@ -429,7 +434,8 @@ impl Reader {
                 self.syncs += 1;
                 self.last_event = true;
                 let base = BaseEvent { typ: EV_SYNC_EVENT, time: v1.last_time() + 1, args: [self.syncs, 0, 0, 0] };
-                self.cur = (SchedCtx::NONE, base, false);
+                self.cur = EventData { ctx: SchedCtx::NONE, base };
+                self.cur_has_table = false;
                 Ok(())
             }
         }
@@ -459,19 +465,18 @@ impl Reader {
         if self.last_event {
             self.done = true;
         }
-        let (ctx, base, has_table) = self.cur;
-        let table = match (&self.v1, has_table) {
+        let table = match (&self.v1, self.cur_has_table) {
             (_, false) => None,
             (Some(v1), true) => Some(v1.table()),
             (None, true) => self.gen.as_ref().map(|g| &g.table),
         };
-        Ok(Some(Event { table, ctx, base }))
+        Ok(Some(Event { table, data: &self.cur }))
     }
 
     /// Sets `self.cur` to the next event.
     fn next_inner(&mut self) -> Result<()> {
-        if let Some((ctx, base)) = self.order.queue.pop_front() {
-            return self.finish(ctx, base, true);
+        if self.order.queue.pop_into(&mut self.cur) {
+            return self.finish_cur(true);
         }
         let cpu_left = self.gen.as_ref().is_some_and(|g| self.cpu_next < g.cpu_samples.len());
         if self.frontier.is_empty() && !cpu_left {
@@ -508,8 +513,9 @@ impl Reader {
                 return Err(self.stuck_error());
             }
         }
-        let (ctx, base) = self.order.queue.pop_front().expect("advance queues an event");
-        self.finish(ctx, base, true)
+        let queued = self.order.queue.pop_into(&mut self.cur);
+        debug_assert!(queued, "advance queues an event");
+        self.finish_cur(true)
     }
 
     fn try_advance(&mut self, i: usize) -> Result<bool> {
@@ -630,12 +636,21 @@ impl Reader {
 
     /// Makes times strictly increasing, as the reference does.
     #[inline]
-    fn finish(&mut self, ctx: SchedCtx, mut base: BaseEvent, has_table: bool) -> Result<()> {
-        if base.time <= self.last_ts {
-            base.time = self.last_ts.wrapping_add(1);
+    fn finish(&mut self, ctx: SchedCtx, base: BaseEvent, has_table: bool) -> Result<()> {
+        self.cur.ctx = ctx;
+        self.cur.base = base;
+        self.finish_cur(has_table)
+    }
+
+    /// Makes `self.cur`'s time strictly increasing, as the reference does.
+    #[inline]
+    fn finish_cur(&mut self, has_table: bool) -> Result<()> {
+        let t = &mut self.cur.base.time;
+        if *t <= self.last_ts {
+            *t = self.last_ts.wrapping_add(1);
         }
-        self.last_ts = base.time;
-        self.cur = (ctx, base, has_table);
+        self.last_ts = *t;
+        self.cur_has_table = has_table;
         Ok(())
     }
 }
