@@ -308,7 +308,10 @@ impl fmt::Display for ResourceId {
 }
 
 /// The scheduling context an event happened in.
+// repr(C) keeps g and p adjacent and in the same order as the ordering's
+// per-thread state, so the pair is copied as one 16-byte unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(C)]
 pub struct SchedCtx {
     /// The running goroutine, or [`NO_GOROUTINE`].
     pub g: GoId,

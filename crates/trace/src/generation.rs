@@ -419,7 +419,7 @@ fn parse_generation(
     if version >= Version::Go125 && table.clock.is_none() {
         return Err(gen_err("no clock snapshot event found"));
     }
-    table.freq = freq;
+    table.set_freq(freq);
     if let Some(c) = table.clock.as_mut() {
         c.trace = crate::table::ticks_to_ns(freq, c.trace as u64);
     }

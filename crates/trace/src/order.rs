@@ -106,6 +106,7 @@ struct PState {
 }
 
 #[derive(Debug, Clone, Copy)]
+#[repr(C)]
 struct MState {
     g: GoId,
     p: ProcId,

@@ -101,6 +101,10 @@ pub struct EvTable {
     pub(crate) pcs: FxHashMap<u64, FrameInfo>,
     /// Nanoseconds per clock tick.
     pub(crate) freq: f64,
+    /// `freq` as an integer when it is one, with the largest tick count
+    /// whose product stays exact in an f64 (0 when not integral).
+    pub(crate) freq_int: u64,
+    pub(crate) exact_below: u64,
     pub(crate) clock: Option<ClockSnapshot>,
     /// Strings made up while ordering, e.g. a task's type carried to its end
     /// in a later generation. ID `n` is `extra[n-1]`.
@@ -152,17 +156,57 @@ impl EvTable {
     /// one float multiply, truncated.
     #[inline]
     pub(crate) fn ns(&self, ticks: u64) -> i64 {
+        // With an integral frequency and a product below 2^53 the float
+        // computation is exact, so an integer multiply gives the same bits.
+        if ticks < self.exact_below {
+            return (ticks * self.freq_int) as i64;
+        }
         ticks_to_ns(self.freq, ticks)
+    }
+
+    pub(crate) fn set_freq(&mut self, freq: f64) {
+        self.freq = freq;
+        if freq >= 1.0 && freq < (1u64 << 20) as f64 && freq.fract() == 0.0 {
+            self.freq_int = freq as u64;
+            self.exact_below = (1u64 << 53) / self.freq_int;
+        }
     }
 }
 
 #[inline]
 pub(crate) fn ticks_to_ns(freq: f64, ticks: u64) -> i64 {
-    let ns = ticks as f64 * freq;
-    // Out-of-range conversions give i64::MIN on amd64, where the reference
-    // runs; Rust would saturate. Match the reference.
-    if ns.is_nan() || ns >= 9.223372036854775807e18 || ns < -9.223372036854775808e18 {
+    f64_to_i64_like_amd64(ticks as f64 * freq)
+}
+
+/// Go's float-to-int conversion as amd64 does it: truncation, and
+/// i64::MIN for NaN and out-of-range values (Rust's `as` would saturate).
+#[inline]
+fn f64_to_i64_like_amd64(x: f64) -> i64 {
+    if x.is_nan() || x >= 9.223372036854775807e18 || x < -9.223372036854775808e18 {
         return i64::MIN;
     }
-    ns as i64
+    x as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_fast_path_agrees_with_the_float_computation() {
+        for freq in [1.0, 64.0, 1.0 / (15625000.0 / 1e9), 1.0 / (2_904_000_000.0 / 1e9)] {
+            let mut t = EvTable::default();
+            t.set_freq(freq);
+            for ticks in [0u64, 1, 7, 1 << 20, 123_456_789_012, (1 << 53) / 64 - 1, (1 << 53) / 64, u64::MAX / 3, u64::MAX] {
+                assert_eq!(t.ns(ticks), ticks_to_ns(freq, ticks), "freq {freq} ticks {ticks}");
+            }
+        }
+    }
+
+    #[test]
+    fn out_of_range_times_become_i64_min_as_on_amd64() {
+        assert_eq!(ticks_to_ns(1e9, u64::MAX), i64::MIN);
+        assert_eq!(ticks_to_ns(f64::NAN, 1), i64::MIN);
+        assert_eq!(ticks_to_ns(64.0, 3), 192);
+    }
 }
