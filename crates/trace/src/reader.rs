@@ -305,7 +305,7 @@ impl Reader {
         let whole = match map {
             Ok(m) => {
                 #[cfg(unix)]
-                let _ = m.advise(memmap2::Advice::Sequential);
+                let _ = m.advise(memmap2::Advice::WillNeed);
                 Whole::Mmap(m)
             }
             // Empty files and special files cannot be mapped; read them instead.
