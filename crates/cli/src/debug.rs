@@ -145,11 +145,16 @@ pub fn stats(path: &Path) -> Result<()> {
     let mut counts = [0u64; 16];
     let mut total = 0u64;
     let (mut first, mut last) = (None, 0i64);
+    let mut largest = 0u64;
     while let Some(ev) = r.read_event()? {
-        counts[ev.kind() as usize] += 1;
+        let kind = ev.kind();
+        counts[kind as usize] += 1;
         total += 1;
         first.get_or_insert(ev.time());
         last = ev.time();
+        if kind == EventKind::Sync {
+            largest = largest.max(r.generation().map_or(0, |g| g.len));
+        }
     }
     let elapsed = start.elapsed();
     let kinds = [
@@ -180,6 +185,7 @@ pub fn stats(path: &Path) -> Result<()> {
     let mut out = stdout();
     writeln!(out, "Trace:       {} ({}, {} bytes)", path.display(), r.version(), size)?;
     writeln!(out, "Generations: {}", counts[EventKind::Sync as usize].saturating_sub(1))?;
+    writeln!(out, "Largest:     {largest} bytes (one generation)")?;
     writeln!(out, "Duration:    {:.3} ms", (last - first.unwrap_or(last)) as f64 / 1e6)?;
     writeln!(
         out,

@@ -40,5 +40,5 @@ pub use display::GoStringWriter;
 pub use error::{Error, ErrorKind, Result};
 pub use event::*;
 pub use gotrace_wire::Version;
-pub use reader::{open, Options, Reader};
+pub use reader::{open, GenerationInfo, Options, Reader};
 pub use table::ClockSnapshot;

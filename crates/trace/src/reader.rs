@@ -275,6 +275,18 @@ pub struct Reader {
     v1: Option<Box<crate::v1::Converter>>,
 }
 
+/// Where a generation lies in the input. Progress through a trace is
+/// `offset + len` of the current generation out of [`Reader::input_len`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GenerationInfo {
+    /// The generation number the runtime assigned.
+    pub number: u64,
+    /// Offset of its first batch in the input.
+    pub offset: u64,
+    /// Its size in bytes.
+    pub len: u64,
+}
+
 /// Options for opening a trace.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -444,6 +456,20 @@ impl Reader {
     /// The trace's format version.
     pub fn version(&self) -> Version {
         self.version
+    }
+
+    /// The generation whose events are being read, if any.
+    pub fn generation(&self) -> Option<GenerationInfo> {
+        self.gen.as_deref().map(|g| GenerationInfo {
+            number: g.gen,
+            offset: g.table.bytes.offset,
+            len: g.table.bytes.len() as u64,
+        })
+    }
+
+    /// Size of the input in bytes, when known (files and buffers).
+    pub fn input_len(&self) -> Option<u64> {
+        self.whole.as_deref().map(|w| w.len() as u64)
     }
 
     /// The next event, or `None` at the end of the trace.
