@@ -7,7 +7,9 @@
 # `go tool trace -d=parsed`; stdout is stored gzipped, plus the exit code and
 # stderr (only when non-empty), under crates/trace/tests/data/v1/:
 #   <name>.parsed.gz  <name>.exit  [<name>.stderr]
-# Fuzz inputs are named fuzz-<file name>.
+# Fuzz inputs are named fuzz-<file name>. Traces of our own kept in that
+# directory (<name>.trace, e.g. a Go 1.21 cgo trace the reference rejects)
+# get goldens the same way.
 #
 # The reference's output is not always deterministic: Go map iteration order
 # decides the order of goroutines found runnable at trace start, and the
@@ -26,8 +28,8 @@ if [ ! -x "$go" ]; then
 fi
 goroot=$(GOTOOLCHAIN=local "$go" env GOROOT)
 out=$root/crates/trace/tests/data/v1
-rm -rf "$out"
 mkdir -p "$out"
+rm -f "$out"/*.parsed.gz "$out"/*.exit "$out"/*.stderr "$out"/*.variants
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 runs=${RUNS:-20}
@@ -65,6 +67,10 @@ PY
 
 for t in "$goroot"/src/internal/trace/internal/tracev1/testdata/*; do
 	run "$(basename "$t")" "$t"
+done
+
+for t in "$out"/*.trace; do
+	[ -e "$t" ] && run "$(basename "$t" .trace)" "$t"
 done
 
 # Fuzz corpus files are `go test fuzz v1` files holding one []byte("...")

@@ -4,7 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let opts = gotrace::Options { parallel: false };
+    let opts = gotrace::Options::default().parallel(false);
     let Ok(mut r) = gotrace::Reader::from_bytes_with(data.to_vec(), opts) else { return };
     let mut out = Vec::new();
     let mut n = 0usize;

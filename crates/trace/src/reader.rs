@@ -289,14 +289,34 @@ pub struct GenerationInfo {
 
 /// Options for opening a trace.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Options {
     /// Decode generations on a helper thread while ordering the previous one.
     pub parallel: bool,
+    /// Repair Go 1.11–1.21 traces broken by the runtime's missing syscall
+    /// exit for cgo callbacks on C-created threads (the reference rejects
+    /// them with "no consistent ordering of events possible"). Valid traces
+    /// read the same either way.
+    pub repair: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { parallel: true }
+        Options { parallel: true, repair: true }
+    }
+}
+
+impl Options {
+    /// Sets [`Options::parallel`].
+    pub fn parallel(mut self, yes: bool) -> Self {
+        self.parallel = yes;
+        self
+    }
+
+    /// Sets [`Options::repair`]; `false` rejects what the reference rejects.
+    pub fn repair(mut self, yes: bool) -> Self {
+        self.repair = yes;
+        self
     }
 }
 
@@ -349,6 +369,13 @@ impl Reader {
         Self::from_input(input, None, Options::default())
     }
 
+    /// Reads a trace from a stream, with options.
+    pub fn from_reader_with(r: impl Read + Send + 'static, opts: Options) -> Result<Reader> {
+        let mut input = Input::Stream { r: Box::new(r), buf: Vec::new(), base: 0, eof: false };
+        while input.window().len() < 32 && input.fill().map_err(|e| Error::new(ErrorKind::Io(e.to_string()), Some(0)))? {}
+        Self::from_input(input, None, opts)
+    }
+
     fn from_whole(whole: Arc<Whole>, opts: Options) -> Result<Reader> {
         Self::from_input(Input::Whole(whole.clone()), Some(whole), opts)
     }
@@ -356,7 +383,7 @@ impl Reader {
     fn from_input(input: Input, whole: Option<Arc<Whole>>, opts: Options) -> Result<Reader> {
         let h = gotrace_wire::read_header(input.window())?;
         if h.version.is_v1() {
-            return Self::from_v1(input, h.version);
+            return Self::from_v1(input, h.version, opts.repair);
         }
         let splitter = Splitter::new(input, h.version, h.len);
         let gens = if opts.parallel {
@@ -396,9 +423,9 @@ impl Reader {
     }
 
     /// v1 traces are ordered globally, so the whole trace is parsed up front.
-    fn from_v1(mut input: Input, version: Version) -> Result<Reader> {
+    fn from_v1(mut input: Input, version: Version, repair: bool) -> Result<Reader> {
         while input.fill().map_err(|e| Error::new(ErrorKind::Io(e.to_string()), Some(input.base())))? {}
-        let conv = crate::v1::Converter::new(input.window(), version)?;
+        let conv = crate::v1::Converter::with_repair(input.window(), version, repair)?;
         Ok(Reader {
             version,
             gens: Gens::Inline(Box::new(Splitter::new(
@@ -429,7 +456,7 @@ impl Reader {
         if self.syncs == 0 {
             if let Some(t) = v1.first_time() {
                 self.syncs += 1;
-                let base = BaseEvent { typ: EV_SYNC_EVENT, time: t - 1, args: [self.syncs, 0, 0, 0] };
+                let base = BaseEvent { typ: EV_SYNC_EVENT, time: t.wrapping_sub(1), args: [self.syncs, 0, 0, 0] };
                 self.cur = EventData { ctx: SchedCtx::NONE, base };
                 self.cur_has_table = true;
                 return Ok(());
@@ -445,7 +472,7 @@ impl Reader {
             None => {
                 self.syncs += 1;
                 self.last_event = true;
-                let base = BaseEvent { typ: EV_SYNC_EVENT, time: v1.last_time() + 1, args: [self.syncs, 0, 0, 0] };
+                let base = BaseEvent { typ: EV_SYNC_EVENT, time: v1.last_time().wrapping_add(1), args: [self.syncs, 0, 0, 0] };
                 self.cur = EventData { ctx: SchedCtx::NONE, base };
                 self.cur_has_table = false;
                 Ok(())

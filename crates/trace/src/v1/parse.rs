@@ -8,9 +8,12 @@
 //!    to nanoseconds, move some events to fake Ps;
 //! 4. check the stream for consistency (`postProcessTrace`).
 //!
-//! Error texts are the reference's; every error names a byte offset.
+//! Events are kept in a compact `Store`; steps 3's sort and time conversion
+//! happen as it is read. Error texts are the reference's; every error names
+//! a byte offset.
 
 use super::ev::*;
+use super::store::{Cursor, Store, View};
 use crate::error::{Error, ErrorKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::ops::Range;
@@ -41,8 +44,9 @@ pub(super) struct Frame {
 
 /// The parsed, ordered and checked trace.
 pub(super) struct Parsed {
-    /// Events in their final order, times in nanoseconds.
-    pub events: Vec<Ev>,
+    /// Events in their final order (times in ticks; see `view`).
+    pub store: Store,
+    pub view: View,
     /// String ID → byte range of the input.
     pub strings: FxHashMap<u64, Range<usize>>,
     /// `trace.Log` messages, by the index the events refer to: byte ranges of the input.
@@ -100,6 +104,8 @@ const SEQINC: u64 = u64::MAX - 1;
 
 pub(super) struct Parser<'a> {
     ver: u8,
+    /// Recover from Go 1.11–1.21's missing syscall exits (see `repair`).
+    pub repair: bool,
     data: &'a [u8],
     off: usize,
     strings: FxHashMap<u64, Range<usize>>,
@@ -147,7 +153,8 @@ fn uvarint(b: &[u8], off: &mut usize) -> Option<u64> {
 /// Go's float64 → int64 conversion on amd64: out of range and NaN give MinInt64.
 #[inline]
 pub(super) fn go_f64_to_i64(f: f64) -> i64 {
-    if f.is_nan() || !(-9.223372036854775808e18..9.223372036854775808e18).contains(&f) {
+    const MIN: f64 = i64::MIN as f64; // -2^63, exact
+    if f.is_nan() || !(MIN..-MIN).contains(&f) {
         i64::MIN
     } else {
         f as i64
@@ -159,6 +166,7 @@ impl<'a> Parser<'a> {
     pub fn new(data: &'a [u8], start: usize, ver: u8) -> Self {
         Parser {
             ver,
+            repair: false,
             data,
             off: start,
             strings: FxHashMap::default(),
@@ -184,26 +192,16 @@ impl<'a> Parser<'a> {
     /// Parses, orders and checks the whole trace.
     pub fn parse(mut self) -> Result<Parsed, Error> {
         self.collect_batches_and_cpu_samples()?;
-        let mut events = self.merge_batches()?;
+        let mut store = self.merge_batches()?;
         if self.ticks_per_sec == 0 {
             return Err(format_err("no EvFrequency event", self.data.len()));
         }
-        if let Some(first) = events.first() {
-            let min_ts = first.ts;
-            let freq = 1e9 / self.ticks_per_sec as f64;
-            for ev in events.iter_mut() {
-                ev.ts = go_f64_to_i64(ev.ts.wrapping_sub(min_ts) as f64 * freq);
-                if ev.typ == EV_GO_UNBLOCK && self.timer_goids.contains(&ev.g) {
-                    ev.p = TIMER_P;
-                }
-                if ev.typ == EV_GO_SYS_EXIT {
-                    ev.p = SYSCALL_P;
-                }
-            }
-        }
-        post_process(&mut events, &self.stacks)?;
+        let min_ts = Cursor::default().next(&store).map_or(0, |(e, _, _)| e.ts);
+        let view = View { min_ts, freq: 1e9 / self.ticks_per_sec as f64, timer_goids: self.timer_goids };
+        post_process(&mut store, &view, &self.stacks)?;
         Ok(Parsed {
-            events,
+            store,
+            view,
             strings: self.strings,
             inline_strings: self.inline_strings,
             stacks: self.stacks,
@@ -243,7 +241,9 @@ impl<'a> Parser<'a> {
     fn read_raw(&mut self, flags: u8) -> Result<bool, Error> {
         const INLINE_ARGS: u8 = 3;
         let start = self.off;
-        let Some(&b) = self.data.get(start) else { return Ok(false) };
+        let Some(&b) = self.data.get(start) else {
+            return Ok(false);
+        };
         self.off += 1;
         let typ = b & 0x3f;
         let narg = (b >> 6) + 1;
@@ -275,9 +275,8 @@ impl<'a> Parser<'a> {
                     if ln > 1_000_000 {
                         return Err(format_err(format!("string has too large length {ln}"), start));
                     }
-                    let r = self
-                        .read_full(ln)
-                        .ok_or_else(|| format_err("failed to read trace: unexpected EOF", start))?;
+                    let r =
+                        self.read_full(ln).ok_or_else(|| format_err("failed to read trace: unexpected EOF", start))?;
                     self.strings.insert(id, r);
                 }
                 self.raw.typ = EV_NONE;
@@ -412,11 +411,16 @@ impl<'a> Parser<'a> {
 
     /// Loads the next batch of `pid` into `buf` (cleared first). Ok(false)
     /// if `pid` has no more batches.
+    #[inline(never)]
     fn load_batch(&mut self, pid: i32, buf: &mut Vec<Ev>) -> Result<bool, Error> {
         buf.clear();
-        let Some(&li) = self.list_index.get(&pid) else { return Ok(false) };
+        let Some(&li) = self.list_index.get(&pid) else {
+            return Ok(false);
+        };
         let list = &mut self.lists[li];
-        let Some(&(offset, n)) = list.batches.get(list.next) else { return Ok(false) };
+        let Some(&(offset, n)) = list.batches.get(list.next) else {
+            return Ok(false);
+        };
         list.next += 1;
         // Each event takes at least a byte, so `n` is bounded by the input.
         buf.reserve(n);
@@ -514,11 +518,11 @@ impl<'a> Parser<'a> {
                 ev.set_off(off);
                 ev.ts = self.last_ts.wrapping_add(args[0] as i64);
                 self.last_ts = ev.ts;
-                for i in 1..narg {
+                for (i, &a) in args.iter().enumerate().skip(1) {
                     if i == narg - 1 && desc.stack {
-                        ev.stk = args[i] as u32;
+                        ev.stk = a as u32;
                     } else {
-                        ev.args[i - 1] = args[i];
+                        ev.args[i - 1] = a;
                     }
                 }
                 match typ {
@@ -558,7 +562,8 @@ impl<'a> Parser<'a> {
     }
 
     /// Pass 2: merges the Ps' batches into one consistent stream (times in ticks).
-    fn merge_batches(&mut self) -> Result<Vec<Ev>, Error> {
+    #[inline(never)]
+    fn merge_batches(&mut self) -> Result<Store, Error> {
         let mut cpu = std::mem::take(&mut self.cpu_samples);
         crate::gosort::sort_func(&mut cpu, |a, b| a.ts.cmp(&b.ts));
         // The reference ranges over a map here, so its order is random; a
@@ -568,36 +573,48 @@ impl<'a> Parser<'a> {
             self.list_pids.iter().map(|&pid| Proc { pid, buf: Vec::new(), pos: 0, done: false }).collect();
         procs.push(Proc { pid: PROFILE_P, buf: cpu, pos: 0, done: false });
 
-        let mut events: Vec<Ev> = Vec::new();
+        let mut sink = Sink::default();
+        let mut missing_exit = MissingExits { enabled: self.repair, ..MissingExits::default() };
         let mut gs: FxHashMap<u64, GState> = FxHashMap::default();
-        let mut frontier: Vec<(Ev, usize)> = Vec::new();
+        let mut frontier: Vec<(i64, usize)> = Vec::new();
+        // The reference tries every P that is not in the frontier after each
+        // event. Only Ps whose next event orders on the goroutine the last
+        // event changed, and needs the state it is now in, can have become
+        // ready (and the P of that event), so only those are looked at: the
+        // other Ps wait in `waiting`, by the goroutine state they need. The
+        // reference's scan order over `avail` (a list it removes from by
+        // swapping in the last element) decides the order of pushes onto
+        // the frontier, which decides ties, so it is replayed.
         let mut avail: Vec<usize> = (0..procs.len()).collect();
-        loop {
-            let mut i = 0;
-            'procs: while i < avail.len() {
-                let pi = avail[i];
-                while procs[pi].pos == procs[pi].buf.len() {
-                    let pid = procs[pi].pid;
-                    let mut buf = std::mem::take(&mut procs[pi].buf);
-                    let more = self.load_batch(pid, &mut buf)?;
-                    procs[pi].buf = buf;
-                    procs[pi].pos = 0;
-                    if !more {
-                        procs[pi].done = true;
-                        avail.swap_remove(i);
-                        continue 'procs;
-                    }
-                }
-                let ev = procs[pi].buf[procs[pi].pos];
-                let (g, init, _) = state_transition(&ev);
-                if !transition_ready(g, gs.get(&g).copied().unwrap_or_default(), init) {
-                    i += 1;
-                    continue;
-                }
-                procs[pi].pos += 1;
-                avail.swap_remove(i);
-                heap_push(&mut frontier, (ev, pi));
+        let mut apos: Vec<usize> = (0..procs.len()).collect();
+        let mut waiting: FxHashMap<(u64, u8, u64), Vec<usize>> = FxHashMap::default();
+        let mut actions: Vec<(usize, Exam)> = Vec::new();
+        let remove = |avail: &mut Vec<usize>, apos: &mut [usize], pi: usize| {
+            let at = apos[pi];
+            avail.swap_remove(at);
+            if let Some(&moved) = avail.get(at) {
+                apos[moved] = at;
             }
+            apos[pi] = usize::MAX;
+        };
+        // The first time, every P.
+        let mut i = 0;
+        while i < avail.len() {
+            let pi = avail[i];
+            match self.exam(&mut procs, pi, &gs, &missing_exit)? {
+                Exam::Wait(g) => {
+                    waiting.entry(g).or_default().push(pi);
+                    i += 1;
+                }
+                Exam::Done => remove(&mut avail, &mut apos, pi),
+                Exam::Ready(ts) => {
+                    procs[pi].pos += 1;
+                    remove(&mut avail, &mut apos, pi);
+                    heap_push(&mut frontier, (ts, pi));
+                }
+            }
+        }
+        loop {
             if frontier.is_empty() {
                 if let Some(p) = procs.iter().find(|p| !p.done) {
                     let off = p.buf.get(p.pos).map_or(self.data.len(), |e| e.off());
@@ -605,15 +622,30 @@ impl<'a> Parser<'a> {
                 }
                 break;
             }
-            let (mut ev, pi) = heap_pop(&mut frontier);
+            let (_, pi) = heap_pop(&mut frontier);
+            let mut ev = procs[pi].buf[procs[pi].pos - 1];
             let (g, init, next) = state_transition(&ev);
+            if g != UNORDERED {
+                let curr = gs.get(&g).copied().unwrap_or_default();
+                if !transition_ready(g, curr, init) && missing_exit.ready(&ev, g, curr, init) {
+                    // Put in the syscall exit the runtime left out.
+                    let mut exit =
+                        Ev { typ: EV_GO_SYS_EXIT, ts: ev.ts, p: ev.p, g, args: [g, curr.seq, 0], ..Ev::default() };
+                    exit.set_off(ev.off());
+                    sink.push(exit);
+                    sink.repaired.insert(g);
+                    gs.insert(g, GState { seq: curr.seq, status: G_RUNNABLE });
+                }
+            }
+            missing_exit.transition(&ev, g);
             ev.typ = match ev.typ {
                 EV_GO_START_LOCAL => EV_GO_START,
                 EV_GO_UNBLOCK_LOCAL => EV_GO_UNBLOCK,
                 EV_GO_SYS_EXIT_LOCAL => EV_GO_SYS_EXIT,
                 t => t,
             };
-            events.push(ev);
+            sink.push(ev);
+            let changed = g;
             if g != UNORDERED {
                 let curr = gs.get(&g).copied().unwrap_or_default();
                 if !transition_ready(g, curr, init) {
@@ -629,103 +661,217 @@ impl<'a> Parser<'a> {
                 };
                 gs.insert(g, GState { seq, status: next.status });
             }
+            // The P goes back to the list, and the scan: the candidates are
+            // that P and those waiting on the goroutine just changed.
             avail.push(pi);
+            apos[pi] = avail.len() - 1;
+            actions.clear();
+            if changed != UNORDERED {
+                let curr = gs.get(&changed).copied().unwrap_or_default();
+                let mut keys = [(changed, curr.status, curr.seq), (changed, curr.status, NOSEQ), (0, 0, 0), (0, 0, 0)];
+                let mut n = 2;
+                if missing_exit.enabled && curr.status == G_WAITING {
+                    // A GoStart made ready by a missing syscall exit.
+                    keys[2] = (changed, G_RUNNABLE, curr.seq);
+                    keys[3] = (changed, G_RUNNABLE, NOSEQ);
+                    n = 4;
+                }
+                for key in &keys[..n] {
+                    if let Some(list) = waiting.remove(key) {
+                        for c in list {
+                            let e = self.exam(&mut procs, c, &gs, &missing_exit)?;
+                            actions.push((c, e));
+                        }
+                    }
+                }
+            }
+            let e = self.exam(&mut procs, pi, &gs, &missing_exit)?;
+            actions.push((pi, e));
+            for &(c, e) in &actions {
+                if let Exam::Wait(g) = e {
+                    waiting.entry(g).or_default().push(c);
+                }
+            }
+            actions.retain(|(_, e)| !matches!(e, Exam::Wait(_)));
+            // Replay the scan: the first P in the list that changes is
+            // removed and the last one takes its place, to be looked at next.
+            while let Some(k) = (0..actions.len()).min_by_key(|&k| apos[actions[k].0]) {
+                let (c, e) = actions.swap_remove(k);
+                remove(&mut avail, &mut apos, c);
+                if let Exam::Ready(ts) = e {
+                    procs[c].pos += 1;
+                    heap_push(&mut frontier, (ts, c));
+                }
+            }
         }
         drop(procs);
+        sink.finish()
+    }
+}
 
-        // Make sure time stamps respect the ordering.
-        if let Some(i) = (1..events.len()).rev().find(|&i| events[i].ts < events[i - 1].ts) {
-            return Err(format_err("time stamps out of order", events[i].off()));
+/// What a P's next event can do now.
+#[derive(Clone, Copy)]
+enum Exam {
+    /// The P has no more events.
+    Done,
+    /// Its next event can go into the frontier.
+    Ready(i64),
+    /// Its next event waits for a goroutine to be in a state:
+    /// (goroutine, status, sequence number or NOSEQ for any).
+    Wait((u64, u8, u64)),
+}
+
+impl Parser<'_> {
+    /// Looks at P `pi`'s next event, loading its next batch if it has none.
+    fn exam(
+        &mut self,
+        procs: &mut [Proc],
+        pi: usize,
+        gs: &FxHashMap<u64, GState>,
+        missing_exit: &MissingExits,
+    ) -> Result<Exam, Error> {
+        while procs[pi].pos == procs[pi].buf.len() {
+            let pid = procs[pi].pid;
+            let mut buf = std::mem::take(&mut procs[pi].buf);
+            let more = self.load_batch(pid, &mut buf)?;
+            procs[pi].buf = buf;
+            procs[pi].pos = 0;
+            if !more {
+                procs[pi].done = true;
+                return Ok(Exam::Done);
+            }
         }
+        let ev = &procs[pi].buf[procs[pi].pos];
+        let (g, init, _) = state_transition(ev);
+        if g != UNORDERED {
+            let curr = gs.get(&g).copied().unwrap_or_default();
+            if !transition_ready(g, curr, init) && !missing_exit.ready(ev, g, curr, init) {
+                return Ok(Exam::Wait((g, init.status, init.seq)));
+            }
+        }
+        Ok(Exam::Ready(ev.ts))
+    }
+}
 
-        // Syscall exits get their real timestamps (taken before the event was
-        // written), then the stream is sorted stably by time again.
-        let mut last_sys_block: FxHashMap<u64, i64> = FxHashMap::default();
-        let mut moved: Vec<(usize, Ev)> = Vec::new();
-        for (i, ev) in events.iter_mut().enumerate() {
+/// Go 1.11–1.21 lose a syscall exit when Go is called from a thread C
+/// created, so that the reference finds "no consistent ordering of events
+/// possible": the runtime makes an extra M (with a goroutine "in a syscall")
+/// for such callbacks, and one it makes while tracing is announced with
+/// GoCreate+GoInSyscall but without the flag that later lets it write a
+/// GoSysExit (`traceOneNewExtraM` does not set `tracedSyscallEnter`). The
+/// goroutine's first callback then starts it (GoStart, its sequence number
+/// not advanced by an exit) while the trace has it still in the syscall.
+///
+/// With repair on, a GoInSyscall merged after trace start (after the first
+/// Gomaxprocs) marks its goroutine; if the goroutine's next event is a
+/// GoStart that is not ready only because the goroutine is in the syscall,
+/// it is taken as ready, and a GoSysExit at the GoStart's time is merged
+/// first. Off by default: the reference fails on such traces.
+#[derive(Default)]
+struct MissingExits {
+    enabled: bool,
+    after_start: bool,
+    marked: FxHashSet<u64>,
+}
+
+impl MissingExits {
+    /// Whether `ev` is such a GoStart.
+    #[inline]
+    fn ready(&self, ev: &Ev, g: u64, curr: GState, init: GState) -> bool {
+        self.enabled
+            && matches!(ev.typ, EV_GO_START | EV_GO_START_LOCAL | EV_GO_START_LABEL)
+            && curr.status == G_WAITING
+            && (init.seq == NOSEQ || init.seq == curr.seq)
+            && self.marked.contains(&g)
+    }
+
+    /// Notes a merged event that orders on goroutine `g`.
+    #[inline]
+    fn transition(&mut self, ev: &Ev, g: u64) {
+        if !self.enabled {
+            return;
+        }
+        match ev.typ {
+            EV_GOMAXPROCS => self.after_start = true,
+            EV_GO_IN_SYSCALL if self.after_start => {
+                self.marked.insert(g);
+            }
+            _ if !self.marked.is_empty() => {
+                self.marked.remove(&g);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Receives the merged events: checks that their times do not go back,
+/// gives syscall exits their real timestamps (taken before the event was
+/// written), and stores them. The reference does this in passes over the
+/// merged events; errors keep its precedence: ordering errors, then "time
+/// stamps out of order", then the syscall exit errors.
+#[derive(Default)]
+struct Sink {
+    store: Store,
+    prev_ts: Option<i64>,
+    /// Offset of the last event whose time is before its predecessor's.
+    unsorted: Option<usize>,
+    sysexit_err: Option<Error>,
+    last_sys_block: FxHashMap<u64, i64>,
+    /// Goroutines given a missing syscall exit (see `MissingExits`) whose
+    /// next exit is still to come. The runtime keeps the lost exit's time
+    /// and puts it in that next exit if it takes the fast path, so there it
+    /// is stale (before the syscall even started) and is ignored.
+    repaired: FxHashSet<u64>,
+}
+
+impl Sink {
+    #[inline]
+    fn push(&mut self, mut ev: Ev) {
+        if self.prev_ts.is_some_and(|p| ev.ts < p) {
+            self.unsorted = Some(ev.off());
+        }
+        self.prev_ts = Some(ev.ts);
+        if self.sysexit_err.is_none() {
             match ev.typ {
                 EV_GO_SYS_BLOCK | EV_GO_IN_SYSCALL => {
-                    last_sys_block.insert(ev.g, ev.ts);
+                    self.last_sys_block.insert(ev.g, ev.ts);
                 }
                 EV_GO_SYS_EXIT => {
-                    let ts = ev.args[2] as i64;
-                    if ts == 0 {
-                        continue;
+                    let mut ts = ev.args[2] as i64;
+                    if !self.repaired.is_empty() && self.repaired.remove(&ev.g) {
+                        let block = self.last_sys_block.get(&ev.g).copied().unwrap_or(0);
+                        if ts < block {
+                            ts = 0;
+                        }
                     }
-                    let block = last_sys_block.get(&ev.g).copied().unwrap_or(0);
-                    if block == 0 {
-                        return Err(format_err("stray syscall exit", ev.off()));
-                    }
-                    if ts < block {
-                        return Err(format_err("time stamps out of order", ev.off()));
-                    }
-                    if ts != ev.ts {
-                        ev.ts = ts;
-                        moved.push((i, *ev));
+                    if ts != 0 {
+                        let block = self.last_sys_block.get(&ev.g).copied().unwrap_or(0);
+                        if block == 0 {
+                            self.sysexit_err = Some(format_err("stray syscall exit", ev.off()));
+                        } else if ts < block {
+                            self.sysexit_err = Some(format_err("time stamps out of order", ev.off()));
+                        } else if ts != ev.ts {
+                            ev.ts = ts;
+                            self.store.push_moved(ev);
+                            return;
+                        }
                     }
                 }
                 _ => {}
             }
         }
-        stable_resort(&mut events, moved);
-        Ok(events)
+        self.store.push(&ev);
     }
-}
 
-/// Sorts `events` stably by time, given that only the events in `moved`
-/// (original index, event) changed their times and the rest is sorted.
-/// Works in place: the unmoved events are compacted to the front and the
-/// two sorted runs are merged from the back, ties going by original index.
-fn stable_resort(events: &mut [Ev], mut moved: Vec<(usize, Ev)>) {
-    if moved.is_empty() {
-        return;
-    }
-    let n = events.len();
-    let k = moved.len();
-    // Compact the unmoved events to the front.
-    let mut w = 0;
-    let mut mi = 0;
-    for r in 0..n {
-        if mi < k && moved[mi].0 == r {
-            mi += 1;
-            continue;
+    fn finish(mut self) -> Result<Store, Error> {
+        if let Some(off) = self.unsorted {
+            return Err(format_err("time stamps out of order", off));
         }
-        events[w] = events[r];
-        w += 1;
-    }
-    let orig: Vec<usize> = moved.iter().map(|m| m.0).collect();
-    moved.sort_unstable_by_key(|&(i, e)| (e.ts, i));
-    // Merge from the back. `o` walks the original indices of the unmoved
-    // events downwards, skipping those in `orig`.
-    let mut a = n - k; // unmoved events left: events[..a]
-    let mut b = k; // moved events left: moved[..b]
-    let mut o = n; // original index of events[a] (one past the last)
-    let mut oi = k; // moved original indices not yet skipped: orig[..oi]
-    let mut dst = n;
-    while b > 0 {
-        if a == 0 {
-            dst -= 1;
-            b -= 1;
-            events[dst] = moved[b].1;
-            continue;
+        if let Some(e) = self.sysexit_err {
+            return Err(e);
         }
-        // Original index of events[a-1].
-        let mut cand = o - 1;
-        while oi > 0 && orig[oi - 1] == cand {
-            oi -= 1;
-            cand -= 1;
-        }
-        let (mi, me) = moved[b - 1];
-        let ue = events[a - 1];
-        dst -= 1;
-        if (ue.ts, cand) > (me.ts, mi) {
-            events[dst] = ue;
-            a -= 1;
-            o = cand;
-        } else {
-            events[dst] = me;
-            b -= 1;
-        }
+        self.store.finish();
+        Ok(self.store)
     }
 }
 
@@ -777,12 +923,12 @@ fn transition_ready(g: u64, curr: GState, init: GState) -> bool {
 
 // The frontier: the reference's binary heap on time, step for step (the
 // order of events with equal times depends on its exact shape).
-fn heap_push(h: &mut Vec<(Ev, usize)>, x: (Ev, usize)) {
+fn heap_push(h: &mut Vec<(i64, usize)>, x: (i64, usize)) {
     h.push(x);
     let mut j = h.len() - 1;
     while j > 0 {
         let i = (j - 1) / 2;
-        if h[j].0.ts >= h[i].0.ts {
+        if h[j].0 >= h[i].0 {
             break;
         }
         h.swap(i, j);
@@ -790,7 +936,7 @@ fn heap_push(h: &mut Vec<(Ev, usize)>, x: (Ev, usize)) {
     }
 }
 
-fn heap_pop(h: &mut Vec<(Ev, usize)>) -> (Ev, usize) {
+fn heap_pop(h: &mut Vec<(i64, usize)>) -> (i64, usize) {
     let n = h.len() - 1;
     h.swap(0, n);
     let mut i = 0;
@@ -801,10 +947,10 @@ fn heap_pop(h: &mut Vec<(Ev, usize)>) -> (Ev, usize) {
         }
         let mut j = j1;
         let j2 = j1 + 1;
-        if j2 < n && h[j2].0.ts < h[j1].0.ts {
+        if j2 < n && h[j2].0 < h[j1].0 {
             j = j2;
         }
-        if h[j].0.ts >= h[i].0.ts {
+        if h[j].0 >= h[i].0 {
             break;
         }
         h.swap(i, j);
@@ -825,10 +971,13 @@ fn quoted(ev: &Ev) -> String {
 }
 
 /// Pass 4: checks that the stream is consistent (a P runs one G at a time, a
-/// G is blocked before it is unblocked, ...) and restores some information,
-/// as the reference's `postProcessTrace`. Also records, for each GoSysCall,
-/// whether the next event of its goroutine is a GoSysBlock.
-fn post_process(events: &mut [Ev], stacks: &FxHashMap<u32, Range<u32>>) -> Result<(), Error> {
+/// G is blocked before it is unblocked, ...) as the reference's
+/// `postProcessTrace`. What it changes in events that shows in the output is
+/// recorded with `FLAG` in their records: network unblocks (moved to the
+/// netpoll P), and for each GoSysCall whether the next event of its
+/// goroutine is a GoSysBlock (the converter's look-ahead).
+#[inline(never)]
+fn post_process(store: &mut Store, view: &View, stacks: &FxHashMap<u32, Range<u32>>) -> Result<(), Error> {
     #[derive(Clone, Copy, Default)]
     struct GDesc {
         state: u8,
@@ -846,15 +995,23 @@ fn post_process(events: &mut [Ev], stacks: &FxHashMap<u32, Range<u32>>) -> Resul
     }
     let mut gs: FxHashMap<u64, GDesc> = FxHashMap::default();
     let mut ps: FxHashMap<i32, PDesc> = FxHashMap::default();
-    let mut tasks: FxHashMap<u64, usize> = FxHashMap::default();
-    let mut regions: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
+    // Task creations and region starts, as they were when processed.
+    let mut tasks: FxHashMap<u64, Ev> = FxHashMap::default();
+    let mut regions: FxHashMap<u64, Vec<Ev>> = FxHashMap::default();
+    // Goroutine → the record of its last GoSysCall, until its next event.
     let mut pending_syscall: FxHashMap<u64, usize> = FxHashMap::default();
+    let zero_missing_stack = |ev: &mut Ev| {
+        if ev.stk != 0 && !stacks.contains_key(&ev.stk) {
+            ev.stk = 0;
+        }
+    };
     gs.insert(0, GDesc { state: G_RUNNING, ..GDesc::default() });
     let mut in_gc = false;
     let mut in_stw = false;
 
-    for idx in 0..events.len() {
-        let mut ev = events[idx];
+    let mut cursor = Cursor::default();
+    while let Some((mut ev, _, at)) = cursor.next(store) {
+        view.convert(&mut ev);
         let off = ev.off();
         let name = DESCS[ev.typ as usize].name;
         let err = |msg: String| Err(format_err(msg, off));
@@ -876,7 +1033,9 @@ fn post_process(events: &mut [Ev], stacks: &FxHashMap<u32, Range<u32>>) -> Resul
 
         // Resolve the GoSysCall lookahead: the first later event on the same G.
         if let Some(j) = pending_syscall.remove(&ev.g) {
-            events[j].args[0] = (ev.typ == EV_GO_SYS_BLOCK) as u64;
+            if ev.typ == EV_GO_SYS_BLOCK {
+                store.flag(j);
+            }
         }
 
         match ev.typ {
@@ -1027,6 +1186,9 @@ fn post_process(events: &mut [Ev], stacks: &FxHashMap<u32, Range<u32>>) -> Resul
                 }
                 if g1.ev == Some(EV_GO_BLOCK_NET) {
                     ev.p = NETPOLL_P;
+                    if let Some(at) = at {
+                        store.flag(at);
+                    }
                 }
                 g1.state = G_RUNNABLE;
                 g1.ev = Some(ev.typ);
@@ -1057,8 +1219,8 @@ fn post_process(events: &mut [Ev], stacks: &FxHashMap<u32, Range<u32>>) -> Resul
                 g.ev = Some(ev.typ);
                 gs.insert(ev.g, g);
             }
-            EV_GO_SLEEP | EV_GO_BLOCK | EV_GO_BLOCK_SEND | EV_GO_BLOCK_RECV | EV_GO_BLOCK_SELECT
-            | EV_GO_BLOCK_SYNC | EV_GO_BLOCK_COND | EV_GO_BLOCK_NET | EV_GO_BLOCK_GC => {
+            EV_GO_SLEEP | EV_GO_BLOCK | EV_GO_BLOCK_SEND | EV_GO_BLOCK_RECV | EV_GO_BLOCK_SELECT | EV_GO_BLOCK_SYNC
+            | EV_GO_BLOCK_COND | EV_GO_BLOCK_NET | EV_GO_BLOCK_GC => {
                 let mut g = gs.get(&ev.g).copied().unwrap_or_default();
                 let mut p = ps.get(&ev.p).copied().unwrap_or_default();
                 check_running(&p, &g, &ev, false)?;
@@ -1070,14 +1232,12 @@ fn post_process(events: &mut [Ev], stacks: &FxHashMap<u32, Range<u32>>) -> Resul
             }
             EV_USER_TASK_CREATE => {
                 let id = ev.args[0];
-                if let Some(&prev) = tasks.get(&id) {
-                    return err(format!(
-                        "task id conflicts (id:{id}), {} vs {}",
-                        quoted(&ev),
-                        quoted(&events[prev])
-                    ));
+                if let Some(prev) = tasks.get(&id) {
+                    return err(format!("task id conflicts (id:{id}), {} vs {}", quoted(&ev), quoted(prev)));
                 }
-                tasks.insert(id, idx);
+                let mut e = ev;
+                zero_missing_stack(&mut e);
+                tasks.insert(id, e);
             }
             EV_USER_TASK_END => {
                 tasks.remove(&ev.args[0]);
@@ -1085,17 +1245,18 @@ fn post_process(events: &mut [Ev], stacks: &FxHashMap<u32, Range<u32>>) -> Resul
             EV_USER_REGION => {
                 let mode = ev.args[1];
                 if mode == 0 {
-                    regions.entry(ev.g).or_default().push(idx);
+                    let mut e = ev;
+                    zero_missing_stack(&mut e);
+                    regions.entry(ev.g).or_default().push(e);
                 } else if mode == 1 {
                     if let Some(stack) = regions.get_mut(&ev.g) {
-                        if let Some(&s) = stack.last() {
-                            let s = events[s];
+                        if let Some(s) = stack.last() {
                             if s.args[0] != ev.args[0] || s.args[2] != ev.args[2] {
                                 return err(format!(
                                     "misuse of region in goroutine {}: span end {} when the inner-most active span start event is {}",
                                     ev.g,
                                     quoted(&ev),
-                                    quoted(&s)
+                                    quoted(s)
                                 ));
                             }
                             stack.pop();
@@ -1111,15 +1272,13 @@ fn post_process(events: &mut [Ev], stacks: &FxHashMap<u32, Range<u32>>) -> Resul
             _ => {}
         }
 
-        // Events must not refer to stacks that do not exist or are empty.
-        if ev.stk != 0 && !stacks.contains_key(&ev.stk) {
-            ev.stk = 0;
-        }
+        // (Stack IDs of stacks that do not exist or are empty become 0; the
+        // converter does that for the events it yields.)
         if ev.typ == EV_GO_SYS_CALL {
-            ev.args[0] = 0;
-            pending_syscall.insert(ev.g, idx);
+            if let Some(at) = at {
+                pending_syscall.insert(ev.g, at);
+            }
         }
-        events[idx] = ev;
     }
     Ok(())
 }
