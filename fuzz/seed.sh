@@ -37,6 +37,9 @@ for t in "$goroot"/src/internal/trace/testdata/tests/*.test; do
 	cp "$here/corpus/order/conf-$n" "$here/corpus/wire/conf-$n"
 	sed -n '/^-- trace --$/,$p' "$t" | tail -n +2 >"$here/corpus/text/$n"
 done
+for f in "$goroot"/src/internal/trace/internal/tracev1/testdata/*; do
+	cp "$f" "$here/corpus/order/v1-$(basename "$f")"
+done
 for f in "$root"/corpus/traces/*/*.trace; do
 	v=$(basename "$(dirname "$f")")
 	cp "$f" "$here/corpus/order/$v-$(basename "$f")"
