@@ -4,7 +4,9 @@
 //! flags of `go tool trace` (`-d=parsed|wire|footprint`, `-pprof`, `-http`)
 //! are accepted too so gotrace can stand in for it.
 
+mod capture_cmd;
 mod debug;
+mod gc_cmd;
 mod tabwriter;
 
 use clap::{Parser, Subcommand};
@@ -47,6 +49,12 @@ enum Cmd {
     Footprint { trace: PathBuf },
     /// Parse and order the whole trace and print event counts per kind.
     Stats { trace: PathBuf },
+    /// Every GC cycle and stop-the-world pause, with percentiles and the long ones.
+    Gc(gc_cmd::GcArgs),
+    /// Capture a trace from a live program's /debug/pprof/trace endpoint.
+    Capture(capture_cmd::CaptureArgs),
+    /// Capture repeatedly, keeping the newest captures (or only those meeting a condition).
+    Record(capture_cmd::RecordArgs),
     /// Convert a trace in the reference's text format (or a Go conformance
     /// `.test` file) to the wire format.
     #[command(hide = true)]
@@ -75,6 +83,9 @@ fn main() -> ExitCode {
         (Some(Cmd::Dump { wire: true, trace }), _) => debug::dump_wire(&trace),
         (Some(Cmd::Footprint { trace }), _) => debug::footprint(&trace),
         (Some(Cmd::Stats { trace }), _) => debug::stats(&trace),
+        (Some(Cmd::Gc(args)), _) => gc_cmd::gc(args),
+        (Some(Cmd::Capture(args)), _) => capture_cmd::capture(args),
+        (Some(Cmd::Record(args)), _) => capture_cmd::record(args),
         (Some(Cmd::TextToWire { input, output }), _) => debug::text_to_wire(&input, &output),
         (None, Some(mode)) => {
             let Some(trace) = cli.trace.last() else {
@@ -88,11 +99,19 @@ fn main() -> ExitCode {
                 m => Err(anyhow::anyhow!("invalid debug mode {m}, want one of: parsed, wire, footprint")),
             }
         }
+        (None, None)
+            if cli.trace.len() == 1
+                && cli.pprof.is_none()
+                && cli.http.is_none()
+                && capture_cmd::is_url(&cli.trace[0]) =>
+        {
+            capture_cmd::capture_and_view(&cli.trace[0])
+        }
         (None, None) => {
             if cli.pprof.is_some() || cli.http.is_some() || !cli.trace.is_empty() {
                 Err(anyhow::anyhow!("the trace viewer and -pprof are not implemented yet; use `gotrace dump`, `gotrace stats` or -d=parsed|wire|footprint"))
             } else {
-                eprintln!("usage: gotrace [dump|footprint|stats] TRACE, or gotrace -d=parsed|wire|footprint TRACE");
+                eprintln!("usage: gotrace [dump|footprint|stats|gc] TRACE, gotrace capture|record URL, or gotrace -d=parsed|wire|footprint TRACE");
                 return ExitCode::from(2);
             }
         }
