@@ -51,9 +51,11 @@
 //!   [`MmuError::NoUtilization`]; [`MmuCurve::details`] returns no windows
 //!   and [`details_json`] renders `null`.
 //! - The plot's window sizes are `time.Duration(math.Exp(...))`: Go's amd64
-//!   `math.Exp`/`math.Log` are reproduced (including the choice of their FMA
-//!   path on CPUs with AVX and FMA), and the float is truncated, so the first
-//!   window is typically 999 or 999999, not 1000 or 1000000.
+//!   `math.Exp`/`math.Log` are reproduced bit for bit (`Exp` in the FMA
+//!   variant Go uses on CPUs with AVX and FMA, as the goldens were; always,
+//!   so our output does not depend on the machine), and the float is
+//!   truncated, so the first window is typically 999 or 999999, not 1000
+//!   or 1000000.
 //! - Background mark workers are recognized by their `GC ...` label and stay
 //!   marked for the rest of the trace; range-active events only count
 //!   before the second generation; a retroactive mark assist or sweep
@@ -324,7 +326,7 @@ impl MutatorUtil {
             }
             self.ps.push(PerP { gc: 0, series });
         }
-        if self.procs.last().map_or(true, |&(_, last)| last != n) {
+        if !matches!(self.procs.last(), Some(&(_, last)) if last == n) {
             self.procs.push((t, n));
         }
     }
@@ -829,10 +831,7 @@ impl MmuCurve {
             }
         }
         goheap::init(&mut bands, &band_order);
-        while let Some(&b) = bands.first() {
-            if !(b.util_bound < acc.bound) {
-                break;
-            }
+        while let Some(&b) = bands.first().filter(|b| b.util_bound < acc.bound) {
             self.series[b.series].band_mmu(b.band, windows[b.series], acc);
             goheap::pop(&mut bands, &band_order);
         }

@@ -4,6 +4,9 @@
 //! window by a nanosecond), `math.Min`/`math.Max` (signed zeros, NaN), and
 //! the two ways floats are printed (`encoding/json` and `fmt`'s `%v`).
 
+// Constants are written as Go's sources write them.
+#![allow(clippy::excessive_precision, clippy::approx_constant)]
+
 /// Go's `math.Min`.
 #[inline]
 pub(crate) fn min(x: f64, y: f64) -> f64 {
@@ -46,7 +49,9 @@ pub(crate) fn max(x: f64, y: f64) -> f64 {
 /// the "integer indefinite" value for NaN and out-of-range inputs.
 #[inline]
 pub(crate) fn f64_to_i64(x: f64) -> i64 {
-    if x.is_nan() || x >= 9.223372036854775807e18 || x < -9.223372036854775808e18 {
+    // 2^63: i64 covers [-2^63, 2^63).
+    const TWO63: f64 = 9223372036854775808.0;
+    if !(-TWO63..TWO63).contains(&x) {
         i64::MIN
     } else {
         x as i64
@@ -84,7 +89,7 @@ pub(crate) fn exp_with(x: f64, fma: bool) -> f64 {
     // CVTSD2SL: rounds to nearest even; out of range gives i32::MIN.
     let t = LOG2E * x;
     let r = t.round_ties_even();
-    let k: i32 = if r >= -2147483648.0 && r <= 2147483647.0 { r as i32 } else { i32::MIN };
+    let k: i32 = if (-2147483648.0..=2147483647.0).contains(&r) { r as i32 } else { i32::MIN };
     let kf = k as f64;
     let mut x = x;
     if fma {
@@ -239,7 +244,7 @@ pub(crate) fn json_float(out: &mut String, x: f64) {
     }
     let a = x.abs();
     let (digits, dp) = shortest(a);
-    if a != 0.0 && (a < 1e-6 || a >= 1e21) {
+    if a != 0.0 && !(1e-6..1e21).contains(&a) {
         let start = out.len();
         fmt_e(out, &digits, dp);
         // Go cleans up e-09 to e-9.
@@ -268,7 +273,7 @@ pub(crate) fn go_v_float(out: &mut String, x: f64) {
     }
     let (digits, dp) = shortest(x.abs());
     let exp = dp - 1;
-    if !digits.is_empty() && (exp < -4 || exp >= 6) {
+    if !digits.is_empty() && !(-4..6).contains(&exp) {
         fmt_e(out, &digits, dp);
     } else {
         fmt_f(out, &digits, dp);
