@@ -23,62 +23,58 @@ fn open(path: &Path) -> Result<Reader> {
     Ok(Reader::open(path)?)
 }
 
-/// `-d=parsed`: every ordered event in the reference's text form.
-pub fn dump_parsed(path: &Path) -> Result<()> {
-    let mut r = open(path)?;
+/// Writes one line per event until the source ends; on an error, what was
+/// printed before it is flushed first, as the reference prints as it goes.
+/// `next` appends the next event's text to the buffer, or returns false.
+fn write_lines<E: Into<anyhow::Error>>(mut next: impl FnMut(&mut Vec<u8>) -> Result<bool, E>) -> Result<()> {
     let mut out = stdout();
     let mut buf = Vec::with_capacity(1 << 16);
-    let mut w = gotrace::GoStringWriter::new();
-    loop {
-        match r.read_event() {
-            Ok(Some(ev)) => {
-                w.write(&ev, &mut buf);
+    let res = loop {
+        match next(&mut buf) {
+            Ok(true) => {
                 buf.push(b'\n');
                 if buf.len() >= 1 << 15 {
                     out.write_all(&buf)?;
                     buf.clear();
                 }
             }
-            Ok(None) => break,
-            Err(e) => {
-                out.write_all(&buf)?;
-                out.flush()?;
-                return Err(e.into());
-            }
+            Ok(false) => break Ok(()),
+            Err(e) => break Err(e.into()),
         }
-    }
+    };
     out.write_all(&buf)?;
     out.flush()?;
-    Ok(())
+    res
+}
+
+/// `-d=parsed`: every ordered event in the reference's text form.
+pub fn dump_parsed(path: &Path) -> Result<()> {
+    let mut r = open(path)?;
+    let mut w = gotrace::GoStringWriter::new();
+    write_lines(|buf| {
+        Ok::<_, gotrace::Error>(match r.read_event()? {
+            Some(ev) => {
+                w.write(&ev, buf);
+                true
+            }
+            None => false,
+        })
+    })
 }
 
 /// `-d=wire`: raw wire events, framing included.
 pub fn dump_wire(path: &Path) -> Result<()> {
     let map = read_file(path)?;
     let mut r = gotrace_wire::RawReader::new(&map)?.lenient_eof(true);
-    let mut out = stdout();
-    let mut buf = Vec::with_capacity(1 << 16);
-    loop {
-        match r.next() {
-            Ok(Some(ev)) => {
-                ev.write_text(&mut buf);
-                buf.push(b'\n');
-                if buf.len() >= 1 << 15 {
-                    out.write_all(&buf)?;
-                    buf.clear();
-                }
+    write_lines(|buf| {
+        Ok::<_, gotrace_wire::RawError>(match r.next()? {
+            Some(ev) => {
+                ev.write_text(buf);
+                true
             }
-            Ok(None) => break,
-            Err(e) => {
-                out.write_all(&buf)?;
-                out.flush()?;
-                return Err(e.into());
-            }
-        }
-    }
-    out.write_all(&buf)?;
-    out.flush()?;
-    Ok(())
+            None => false,
+        })
+    })
 }
 
 /// `-d=footprint`: bytes and counts per wire event type, largest first.
