@@ -12,5 +12,6 @@
 
 pub mod format;
 pub mod gc;
+pub mod goformat;
 pub mod mmu;
 pub mod summary;
