@@ -5,7 +5,9 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let opts = gotrace::Options::default().parallel(false);
-    let Ok(mut r) = gotrace::Reader::from_bytes_with(data.to_vec(), opts) else { return };
+    let Ok(mut r) = gotrace::Reader::from_bytes_with(data.to_vec(), opts) else {
+        return;
+    };
     let mut out = Vec::new();
     let mut n = 0usize;
     while let Ok(Some(ev)) = r.read_event() {
@@ -18,6 +20,9 @@ fuzz_target!(|data: &[u8]| {
         n += 1;
         // Every event costs at least one input byte, plus a few synthesized
         // ones (Sync, switch/steal expansions); anything more is a hang.
-        assert!(n <= 4 * data.len() + 16, "more events than the input can hold");
+        assert!(
+            n <= 4 * data.len() + 16,
+            "more events than the input can hold"
+        );
     }
 });

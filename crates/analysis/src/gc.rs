@@ -82,7 +82,11 @@ impl GcReport {
 
     /// Pauses at least `threshold` nanoseconds long, longest first.
     pub fn pauses_over(&self, threshold: i64) -> Vec<&Pause> {
-        let mut v: Vec<&Pause> = self.pauses.iter().filter(|p| p.duration >= threshold).collect();
+        let mut v: Vec<&Pause> = self
+            .pauses
+            .iter()
+            .filter(|p| p.duration >= threshold)
+            .collect();
         v.sort_by(|a, b| b.duration.cmp(&a.duration).then(a.start.cmp(&b.start)));
         v
     }
@@ -156,7 +160,11 @@ impl GcAnalyzer {
             EventKind::RangeBegin | EventKind::RangeActive if self.open_cycle.is_none() => {
                 let before = kind == EventKind::RangeActive;
                 let start = if before { self.last_sync } else { t };
-                self.report.cycles.push(GcCycle { start, duration: None, started_before_trace: before });
+                self.report.cycles.push(GcCycle {
+                    start,
+                    duration: None,
+                    started_before_trace: before,
+                });
                 self.open_cycle = Some(self.report.cycles.len() - 1);
             }
             EventKind::RangeEnd => {
@@ -194,7 +202,12 @@ mod tests {
             pauses: durations
                 .iter()
                 .enumerate()
-                .map(|(i, &d)| Pause { kind: "x".into(), start: i as i64 * 100, duration: d, goroutine: 1 })
+                .map(|(i, &d)| Pause {
+                    kind: "x".into(),
+                    start: i as i64 * 100,
+                    duration: d,
+                    goroutine: 1,
+                })
                 .collect(),
             ..Default::default()
         }
@@ -204,7 +217,10 @@ mod tests {
     fn percentiles_use_the_nearest_rank() {
         let r = report(&(1..=100).collect::<Vec<_>>());
         let s = r.pause_stats().unwrap();
-        assert_eq!((s.count, s.p50, s.p90, s.p99, s.max, s.total), (100, 50, 90, 99, 100, 5050));
+        assert_eq!(
+            (s.count, s.p50, s.p90, s.p99, s.max, s.total),
+            (100, 50, 90, 99, 100, 5050)
+        );
         let one = report(&[7]).pause_stats().unwrap();
         assert_eq!((one.p50, one.p99, one.max), (7, 7, 7));
         assert!(report(&[]).pause_stats().is_none());
@@ -213,7 +229,11 @@ mod tests {
     #[test]
     fn pauses_over_a_threshold_come_longest_first() {
         let r = report(&[5, 2_000_000, 1_000_000, 999_999, 3_000_000]);
-        let over: Vec<i64> = r.pauses_over(1_000_000).iter().map(|p| p.duration).collect();
+        let over: Vec<i64> = r
+            .pauses_over(1_000_000)
+            .iter()
+            .map(|p| p.duration)
+            .collect();
         assert_eq!(over, [3_000_000, 2_000_000, 1_000_000]);
     }
 }

@@ -93,7 +93,10 @@ pub fn parse_duration(orig: &str) -> Result<i64, String> {
         if !pre && !post {
             return err("invalid duration");
         }
-        let i = s.iter().position(|&c| c == b'.' || c.is_ascii_digit()).unwrap_or(s.len());
+        let i = s
+            .iter()
+            .position(|&c| c == b'.' || c.is_ascii_digit())
+            .unwrap_or(s.len());
         if i == 0 {
             return err("missing unit in duration");
         }
@@ -214,10 +217,18 @@ pub fn float_v(x: f64) -> String {
         return "NaN".into();
     }
     if x.is_infinite() {
-        return if x > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if x > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     if x == 0.0 {
-        return if x.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if x.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     // Rust's `{:e}` is the shortest round-trip representation.
     let e = format!("{:e}", x.abs());
@@ -234,7 +245,12 @@ pub fn float_v(x: f64) -> String {
             out.push('.');
             out.push_str(&digits[1..]);
         }
-        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.unsigned_abs());
+        let _ = write!(
+            out,
+            "e{}{:02}",
+            if exp < 0 { '-' } else { '+' },
+            exp.unsigned_abs()
+        );
     } else if exp < 0 {
         out.push_str("0.");
         for _ in 0..(-exp - 1) {
@@ -263,7 +279,9 @@ pub fn query_escape(s: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
     for &b in s {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => {
                 let _ = write!(out, "%{b:02X}");
@@ -282,7 +300,10 @@ pub fn query_unescape(s: &str) -> Result<Vec<u8>, String> {
         match b[i] {
             b'%' => {
                 let hex = |c: u8| (c as char).to_digit(16);
-                match (b.get(i + 1).and_then(|&c| hex(c)), b.get(i + 2).and_then(|&c| hex(c))) {
+                match (
+                    b.get(i + 1).and_then(|&c| hex(c)),
+                    b.get(i + 2).and_then(|&c| hex(c)),
+                ) {
                     (Some(h), Some(l)) => out.push((h * 16 + l) as u8),
                     _ => {
                         let end = (i + 3).min(b.len());
@@ -344,7 +365,10 @@ impl Query {
 
     /// The first value of `key`, if the key is present (`Values.Has` + `Get`).
     pub fn first(&self, key: &str) -> Option<&[u8]> {
-        self.pairs.iter().find(|(k, _)| k == key.as_bytes()).map(|(_, v)| v.as_slice())
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key.as_bytes())
+            .map(|(_, v)| v.as_slice())
     }
 
     /// The first value of `key` as text, `""` if absent (`Request.FormValue`).
@@ -428,9 +452,18 @@ mod tests {
         assert_eq!(parse_duration("0"), Ok(0));
         assert_eq!(parse_duration("-0"), Ok(0));
         assert_eq!(parse_duration(".5s"), Ok(500_000_000));
-        assert_eq!(parse_duration(""), Err("time: invalid duration \"\"".into()));
-        assert_eq!(parse_duration("1"), Err("time: missing unit in duration \"1\"".into()));
-        assert_eq!(parse_duration("1x"), Err("time: unknown unit \"x\" in duration \"1x\"".into()));
+        assert_eq!(
+            parse_duration(""),
+            Err("time: invalid duration \"\"".into())
+        );
+        assert_eq!(
+            parse_duration("1"),
+            Err("time: missing unit in duration \"1\"".into())
+        );
+        assert_eq!(
+            parse_duration("1x"),
+            Err("time: unknown unit \"x\" in duration \"1x\"".into())
+        );
         assert_eq!(
             parse_duration("9223372036854775808ns"),
             Err("time: invalid duration \"9223372036854775808ns\"".into())

@@ -313,7 +313,10 @@ impl MutatorUtil {
         if self.ps.len() > n {
             if per_proc {
                 for p in &self.ps[n..] {
-                    add_util(&mut self.out[p.series], MutatorUtilPoint { time: t, util: 0.0 });
+                    add_util(
+                        &mut self.out[p.series],
+                        MutatorUtilPoint { time: t, util: 0.0 },
+                    );
                 }
             }
             self.ps.truncate(n);
@@ -334,7 +337,9 @@ impl MutatorUtil {
     /// Lowers every point so far of the single series by 1/GOMAXPROCS.
     fn subtract_one_proc(&mut self) {
         let procs = &self.procs;
-        let Some(s) = self.out.first_mut() else { return };
+        let Some(s) = self.out.first_mut() else {
+            return;
+        };
         let (mut mi, mut pi) = (0, 0);
         while mi < s.len() {
             if pi + 1 < procs.len() && procs[pi + 1].0 < s[mi].time {
@@ -388,7 +393,9 @@ impl MutatorUtil {
         let f = self.flags;
         match kind {
             EventKind::RangeActive | EventKind::RangeBegin | EventKind::RangeEnd => {
-                let Some(r) = ev.range() else { return self.record(t) };
+                let Some(r) = ev.range() else {
+                    return self.record(t);
+                };
                 let scope_g = (r.scope.kind == ResourceKind::Goroutine).then_some(r.scope.id);
                 if kind == EventKind::RangeActive {
                     if self.n_sync > 1 {
@@ -396,12 +403,13 @@ impl MutatorUtil {
                         // the range was seen beginning.
                         return self.record(t);
                     }
-                    let retro = if f.contains(UtilFlags::ASSIST) && r.name == RangeName::GcMarkAssist {
-                        // Only counts if the goroutine was executing.
-                        self.gs.get(&ev.goroutine()).is_some_and(|g| g.executing)
-                    } else {
-                        f.contains(UtilFlags::SWEEP) && r.name == RangeName::GcSweep
-                    };
+                    let retro =
+                        if f.contains(UtilFlags::ASSIST) && r.name == RangeName::GcMarkAssist {
+                            // Only counts if the goroutine was executing.
+                            self.gs.get(&ev.goroutine()).is_some_and(|g| g.executing)
+                        } else {
+                            f.contains(UtilFlags::SWEEP) && r.name == RangeName::GcSweep
+                        };
                     if retro && !self.per_proc() {
                         self.subtract_one_proc();
                     }
@@ -424,7 +432,10 @@ impl MutatorUtil {
                 }
             }
             EventKind::StateTransition => {
-                if let Some(st) = ev.state_transition().filter(|st| st.resource.kind == ResourceKind::Goroutine) {
+                if let Some(st) = ev
+                    .state_transition()
+                    .filter(|st| st.resource.kind == ResourceKind::Goroutine)
+                {
                     let (old, new) = st.goroutine();
                     let g = st.resource.id;
                     let pg = self.gs.entry(g).or_default();
@@ -460,7 +471,11 @@ impl MutatorUtil {
     fn record(&mut self, t: i64) {
         if !self.per_proc() {
             let n = self.ps.len();
-            let gc_ps = if self.stw > 0 { n } else { self.ps.iter().filter(|p| p.gc > 0).count() };
+            let gc_ps = if self.stw > 0 {
+                n
+            } else {
+                self.ps.iter().filter(|p| p.gc > 0).count()
+            };
             let util = 1.0 - gc_ps as f64 / n as f64;
             add_util(&mut self.out[0], MutatorUtilPoint { time: t, util });
         } else {
@@ -476,9 +491,14 @@ impl MutatorUtil {
     /// the series: one, or one per P (in order of creation) with
     /// `PER_PROC`; none if no GOMAXPROCS metric was seen.
     pub fn finish(mut self) -> Vec<Vec<MutatorUtilPoint>> {
-        let Some(t) = self.last_time else { return Vec::new() };
+        let Some(t) = self.last_time else {
+            return Vec::new();
+        };
         for p in &self.ps {
-            add_util(&mut self.out[p.series], MutatorUtilPoint { time: t, util: 0.0 });
+            add_util(
+                &mut self.out[p.series],
+                MutatorUtilPoint { time: t, util: 0.0 },
+            );
         }
         self.out
     }
@@ -551,7 +571,10 @@ impl Integrator {
 
     /// The first change of the utilization after `time`.
     fn next(&self, s: &Series, time: i64) -> i64 {
-        s.util[self.pos..].iter().find(|u| u.time > time).map_or(i64::MAX, |u| u.time)
+        s.util[self.pos..]
+            .iter()
+            .find(|u| u.time > time)
+            .map_or(i64::MAX, |u| u.time)
     }
 }
 
@@ -588,7 +611,12 @@ impl Series {
         let num_bands = BANDS_PER_SERIES.min(util.len());
         let dur = util[util.len() - 1].time - util[0].time;
         let band_dur = ((dur + num_bands as i64 - 1) / num_bands as i64).max(1);
-        let mut s = Series { util, sums, bands: Vec::with_capacity(num_bands + 1), band_dur };
+        let mut s = Series {
+            util,
+            sums,
+            bands: Vec::with_capacity(num_bands + 1),
+            band_dur,
+        };
         let mut left = Integrator { pos: 0 };
         for i in 0..=num_bands {
             let (start, end) = s.band_time(i);
@@ -597,7 +625,11 @@ impl Series {
             for u in s.util[left.pos..].iter().take_while(|u| u.time < end) {
                 min_util = gomath::min(min_util, u.util);
             }
-            s.bands.push(Band { min_util, cum_util, pos: left.pos });
+            s.bands.push(Band {
+                min_util,
+                cum_util,
+                pos: left.pos,
+            });
         }
         s
     }
@@ -645,7 +677,11 @@ impl Series {
             if min_bands > 2 {
                 util += b[i + min_bands - 1].cum_util - b[i + 1].cum_util;
             }
-            out.push(BandUtil { series, band: i, util_bound: util / window as f64 });
+            out.push(BandUtil {
+                series,
+                band: i,
+                util_bound: util / window as f64,
+            });
         }
     }
 
@@ -653,7 +689,9 @@ impl Series {
     /// at every time where either window edge meets a change (the minimum
     /// of the piecewise linear windowed function is at one of those).
     fn band_mmu(&self, bi: usize, window: i64, acc: &mut Accumulator) {
-        let mut left = Integrator { pos: self.bands[bi].pos };
+        let mut left = Integrator {
+            pos: self.bands[bi].pos,
+        };
         let mut right = left;
         let (mut time, mut end_time) = self.band_time(bi);
         let util_end = self.util[self.util.len() - 1].time - window;
@@ -755,13 +793,23 @@ impl Accumulator {
     fn add_worst(&mut self, time: i64, mu: f64, window: i64) {
         if self.worst.len() < self.n_worst || mu < self.worst[0].mutator_util {
             // Of overlapping windows, keep the worse (the first on ties).
-            let overlap = self.worst.iter().position(|w| time + window > w.time && w.time + window > time);
+            let overlap = self
+                .worst
+                .iter()
+                .position(|w| time + window > w.time && w.time + window > time);
             let keep_old = overlap.is_some_and(|i| self.worst[i].mutator_util <= mu);
             if !keep_old {
                 if let Some(i) = overlap {
                     goheap::remove(&mut self.worst, i, &worst_order);
                 }
-                goheap::push(&mut self.worst, UtilWindow { time, mutator_util: mu }, &worst_order);
+                goheap::push(
+                    &mut self.worst,
+                    UtilWindow {
+                        time,
+                        mutator_util: mu,
+                    },
+                    &worst_order,
+                );
                 if self.worst.len() > self.n_worst {
                     goheap::pop(&mut self.worst, &worst_order);
                 }
@@ -801,11 +849,17 @@ impl MmuCurve {
             let (first, last) = (s[0].time, s[s.len() - 1].time);
             bounds = Some(match bounds {
                 None => (first, last),
-                Some((lo, hi)) => (if first < lo { first } else { lo }, if last > hi { last } else { hi }),
+                Some((lo, hi)) => (
+                    if first < lo { first } else { lo },
+                    if last > hi { last } else { hi },
+                ),
             });
             out.push(Series::new(s.clone()));
         }
-        MmuCurve { series: out, bounds }
+        MmuCurve {
+            series: out,
+            bounds,
+        }
     }
 
     /// Whether there is no series at all (the reference's plot crashes).
@@ -947,11 +1001,20 @@ impl MmuCurve {
             .map(|i| {
                 let x = i as f64 / (PLOT_SAMPLES - 1) as f64 * (log_max - log_min) + log_min;
                 let window = gomath::f64_to_i64(gomath::exp(x));
-                let values = if quantiles { self.mud(window, &PLOT_QUANTILES) } else { vec![self.mmu(window)] };
+                let values = if quantiles {
+                    self.mud(window, &PLOT_QUANTILES)
+                } else {
+                    vec![self.mmu(window)]
+                };
                 PlotPoint { window, values }
             })
             .collect();
-        Ok(MmuPlot { x_min, x_max, quantiles: quantiles.then(|| PLOT_QUANTILES.to_vec()), points })
+        Ok(MmuPlot {
+            x_min,
+            x_max,
+            quantiles: quantiles.then(|| PLOT_QUANTILES.to_vec()),
+            points,
+        })
     }
 
     /// The worst windows `/mmu?mode=details` lists: [`Self::examples`] with
@@ -990,7 +1053,10 @@ impl MmuPlot {
     /// writes them. Empty if a value is NaN or infinite (the reference
     /// then fails to encode and sends an empty body).
     pub fn to_json(&self) -> String {
-        let finite = self.points.iter().all(|p| p.values.iter().all(|v| v.is_finite()));
+        let finite = self
+            .points
+            .iter()
+            .all(|p| p.values.iter().all(|v| v.is_finite()));
         if !finite {
             return String::new();
         }
@@ -1022,7 +1088,10 @@ impl MmuPlot {
                 s.push(']');
             }
         }
-        s.push_str(&format!(",\"xMax\":{},\"xMin\":{}}}\n", self.x_max, self.x_min));
+        s.push_str(&format!(
+            ",\"xMax\":{},\"xMin\":{}}}\n",
+            self.x_max, self.x_min
+        ));
         s
     }
 }
@@ -1045,7 +1114,11 @@ pub struct ViewRange {
 /// last range if none does, the zero range without ranges), with the
 /// window in ms after `#`.
 pub fn window_url(w: &UtilWindow, window: i64, ranges: &[ViewRange]) -> String {
-    let mut r = ViewRange { start: 0, end: 0, end_time: 0 };
+    let mut r = ViewRange {
+        start: 0,
+        end: 0,
+        end_time: 0,
+    };
     for x in ranges {
         r = *x;
         if x.end_time > w.time {
@@ -1093,7 +1166,9 @@ fn json_string(out: &mut String, v: &str) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
@@ -1119,7 +1194,10 @@ pub fn parse_window(w: &str) -> Result<i64, MmuError> {
         if !b.is_ascii_digit() {
             return Err(err("invalid syntax"));
         }
-        n = match n.checked_mul(10).and_then(|n| n.checked_add((b - b'0') as u64)) {
+        n = match n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add((b - b'0') as u64))
+        {
             Some(n) => n,
             None => return Err(err("value out of range")),
         };
@@ -1142,7 +1220,9 @@ fn go_quote(s: &str) -> String {
             '\r' => q.push_str("\\r"),
             '\t' => q.push_str("\\t"),
             '\x0b' => q.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => q.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                q.push_str(&format!("\\x{:02x}", c as u32))
+            }
             '\u{fffd}' => q.push_str("\\ufffd"),
             c => q.push(c),
         }
@@ -1190,7 +1270,9 @@ mod tests {
         let mut x: u64 = 12345;
         let mut t = 0;
         for _ in 0..3000 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             t += 1 + (x >> 40) as i64 % 1000;
             s.push(p(t, ((x >> 20) % 5) as f64 / 4.0));
         }
@@ -1208,7 +1290,10 @@ mod tests {
             let q = c.mud(w, &PLOT_QUANTILES);
             assert!(q.iter().all(|&v| v == a), "reference MUD equals MMU");
             let q = c.mud_distribution(w, &PLOT_QUANTILES);
-            assert!((q[0] - a).abs() < 1e-6 && q.windows(2).all(|v| v[0] <= v[1] + 1e-12), "{q:?} {a}");
+            assert!(
+                (q[0] - a).abs() < 1e-6 && q.windows(2).all(|v| v[0] <= v[1] + 1e-12),
+                "{q:?} {a}"
+            );
         }
         assert_eq!(c.mmu(0), 0.0);
         assert_eq!(c.mmu(-5), 0.0);
@@ -1234,9 +1319,15 @@ mod tests {
             "failed to parse window parameter \"bad\": strconv.ParseUint: parsing \"bad\": invalid syntax"
         );
         assert!(parse_window("+1").is_err());
-        assert!(parse_window("18446744073709551616").unwrap_err().to_string().ends_with("value out of range"));
+        assert!(parse_window("18446744073709551616")
+            .unwrap_err()
+            .to_string()
+            .ends_with("value out of range"));
         let f = UtilFlags::from_query("system|stw|background|assist|mut");
-        assert_eq!(f, UtilFlags::STW | UtilFlags::BACKGROUND | UtilFlags::ASSIST);
+        assert_eq!(
+            f,
+            UtilFlags::STW | UtilFlags::BACKGROUND | UtilFlags::ASSIST
+        );
         assert!(query_wants_quantiles("system|mut"));
         assert!(!query_wants_quantiles("system|stw"));
         assert_eq!(UtilFlags::from_query(""), UtilFlags::NONE);
@@ -1244,7 +1335,10 @@ mod tests {
 
     #[test]
     fn details_url() {
-        let w = UtilWindow { time: 1070156872512, mutator_util: 0.391776 };
+        let w = UtilWindow {
+            time: 1070156872512,
+            mutator_util: 0.391776,
+        };
         assert_eq!(
             details_json(&[w], 1_000_000, &[]),
             "[{\"Time\":1070156872512,\"MutatorUtil\":0.391776,\"URL\":\"/trace?view=proc\\u0026start=0\\u0026end=0#1.070156872512e+06:1.070157872512e+06\"}]\n"

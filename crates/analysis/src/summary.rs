@@ -76,8 +76,8 @@ pub use histogram::{region_bucket_url, task_bucket_url, HistogramBucket, TimeHis
 pub use pages::*;
 
 use gotrace::{
-    Event, EventKind, GoId, GoState, ProcId, ProcState, RangeName, ResourceKind, Stack, StackFrame, TaskId, Time,
-    NO_PROC, NO_TASK,
+    Event, EventKind, GoId, GoState, ProcId, ProcState, RangeName, ResourceKind, Stack, StackFrame,
+    TaskId, Time, NO_PROC, NO_TASK,
 };
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
@@ -108,7 +108,10 @@ impl Strings {
 
     /// Looks a string up without interning it.
     pub fn find(&self, s: &[u8]) -> Option<StrId> {
-        self.strs.iter().position(|x| &x[..] == s).map(|i| StrId(i as u32))
+        self.strs
+            .iter()
+            .position(|x| &x[..] == s)
+            .map(|i| StrId(i as u32))
     }
 
     /// Number of distinct strings.
@@ -427,12 +430,18 @@ impl Summary {
 
     /// The goroutine with this ID.
     pub fn goroutine(&self, id: GoId) -> Option<&GoroutineSummary> {
-        self.goroutines.binary_search_by_key(&id, |g| g.id).ok().map(|i| &self.goroutines[i])
+        self.goroutines
+            .binary_search_by_key(&id, |g| g.id)
+            .ok()
+            .map(|i| &self.goroutines[i])
     }
 
     /// The task with this ID.
     pub fn task(&self, id: TaskId) -> Option<&TaskSummary> {
-        self.tasks.binary_search_by_key(&id, |t| t.id).ok().map(|i| &self.tasks[i])
+        self.tasks
+            .binary_search_by_key(&id, |t| t.id)
+            .ok()
+            .map(|i| &self.tasks[i])
     }
 
     /// A region by index.
@@ -452,8 +461,19 @@ pub fn is_system_goroutine(entry_fn: &[u8]) -> bool {
 /// frame, as in the reference.
 fn outermost_frame<'a>(stack: &Stack<'a>) -> Option<StackFrame<'a>> {
     let last_pc = *stack.pcs().last()?;
-    let zero = StackFrame { pc: 0, func: b"", file: b"", line: 0 };
-    Some(stack.frames().last().filter(|f| f.pc == last_pc).unwrap_or(zero))
+    let zero = StackFrame {
+        pc: 0,
+        func: b"",
+        file: b"",
+        line: 0,
+    };
+    Some(
+        stack
+            .frames()
+            .last()
+            .filter(|f| f.pc == last_pc)
+            .unwrap_or(zero),
+    )
 }
 
 /// Analysis-only state of a goroutine (`goroutineSummary`); zeroed when
@@ -545,9 +565,12 @@ impl Summarizer {
 
     fn frame(&mut self, stack: &Stack<'_>) -> Frame {
         match outermost_frame(stack) {
-            Some(f) => {
-                Frame { pc: f.pc, func: self.strings.intern(f.func), file: self.strings.intern(f.file), line: f.line }
-            }
+            Some(f) => Frame {
+                pc: f.pc,
+                func: self.strings.intern(f.func),
+                file: self.strings.intern(f.file),
+                line: f.line,
+            },
             None => Frame::default(),
         }
     }
@@ -580,7 +603,9 @@ impl Summarizer {
         match ev.kind() {
             EventKind::Sync => self.sync_ts = t,
             EventKind::StateTransition => {
-                let Some(st) = ev.state_transition() else { return };
+                let Some(st) = ev.state_transition() else {
+                    return;
+                };
                 match st.resource.kind {
                     ResourceKind::Goroutine => self.go_transition(ev, &st),
                     ResourceKind::Proc => {
@@ -612,7 +637,9 @@ impl Summarizer {
                     _ => return,
                 };
                 let sync_ts = self.sync_ts;
-                let Some(g) = self.gs.get_mut(&goid) else { return };
+                let Some(g) = self.gs.get_mut(&goid) else {
+                    return;
+                };
                 if ev.kind() == EventKind::RangeActive {
                     let ts = get_of(&g.p.last_range, name);
                     if ts != 0 {
@@ -635,7 +662,9 @@ impl Summarizer {
                     },
                     _ => return,
                 };
-                let Some(g) = self.gs.get_mut(&goid) else { return };
+                let Some(g) = self.gs.get_mut(&goid) else {
+                    return;
+                };
                 let ts = get_of(&g.p.last_range, name);
                 if ts == 0 {
                     return;
@@ -660,7 +689,11 @@ impl Summarizer {
                     task: r.task,
                     name,
                     goroutine: goid,
-                    start: Some(RegionPoint { time: t, goroutine: goid, kind: PointKind::Region { typ: name } }),
+                    start: Some(RegionPoint {
+                        time: t,
+                        goroutine: goid,
+                        kind: PointKind::Region { typ: name },
+                    }),
                     end: None,
                     frame,
                     stats,
@@ -677,7 +710,13 @@ impl Summarizer {
                     return;
                 }
                 let typ = self.strings.intern(r.typ);
-                let popped = self.gs.get_mut(&goid).expect("checked").p.active_regions.pop();
+                let popped = self
+                    .gs
+                    .get_mut(&goid)
+                    .expect("checked")
+                    .p
+                    .active_regions
+                    .pop();
                 let id = match popped {
                     Some(id) => id,
                     None => {
@@ -703,12 +742,21 @@ impl Summarizer {
                 g.sum.regions.push(id);
                 let reg = &mut self.regions[id as usize];
                 reg.stats = snap.sub(&reg.stats);
-                reg.end = Some(RegionPoint { time: t, goroutine: goid, kind: PointKind::Region { typ } });
+                reg.end = Some(RegionPoint {
+                    time: t,
+                    goroutine: goid,
+                    kind: PointKind::Region { typ },
+                });
             }
             EventKind::TaskBegin | EventKind::TaskEnd => {
                 let Some(tk) = ev.task() else { return };
                 let typ = self.strings.intern(tk.typ);
-                let point = TaskPoint { time: t, goroutine: ev.goroutine(), typ, parent: tk.parent };
+                let point = TaskPoint {
+                    time: t,
+                    goroutine: ev.goroutine(),
+                    typ,
+                    parent: tk.parent,
+                };
                 let begin = ev.kind() == EventKind::TaskBegin;
                 let task = self.task_mut(tk.id);
                 task.t.name = typ;
@@ -812,7 +860,11 @@ impl Summarizer {
                         start: Some(RegionPoint {
                             time: t,
                             goroutine: ev.goroutine(),
-                            kind: PointKind::Transition { goroutine: id, from: old, to: new },
+                            kind: PointKind::Transition {
+                                goroutine: id,
+                                from: old,
+                                to: new,
+                            },
                         }),
                         end: None,
                         frame,
@@ -829,27 +881,41 @@ impl Summarizer {
                 };
                 match old {
                     GoState::Running => {
-                        g.sum.stats.exec_time = g.sum.stats.exec_time.wrapping_add(t.wrapping_sub(g.p.last_start));
+                        g.sum.stats.exec_time = g
+                            .sum
+                            .stats
+                            .exec_time
+                            .wrapping_add(t.wrapping_sub(g.p.last_start));
                         g.p.last_start = 0;
                     }
                     GoState::Waiting if g.p.last_block != 0 => {
-                        add_to(&mut g.sum.stats.block_time, g.p.last_block_reason, t.wrapping_sub(g.p.last_block));
+                        add_to(
+                            &mut g.sum.stats.block_time,
+                            g.p.last_block_reason,
+                            t.wrapping_sub(g.p.last_block),
+                        );
                         g.p.last_block = 0;
                     }
                     GoState::Runnable if g.p.last_runnable != 0 => {
                         let s = &mut g.sum.stats;
-                        s.sched_wait_time = s.sched_wait_time.wrapping_add(t.wrapping_sub(g.p.last_runnable));
+                        s.sched_wait_time = s
+                            .sched_wait_time
+                            .wrapping_add(t.wrapping_sub(g.p.last_runnable));
                         g.p.last_runnable = 0;
                     }
                     GoState::Syscall if g.p.last_syscall != 0 => {
                         let s = &mut g.sum.stats;
                         if g.p.last_syscall_block != 0 {
-                            s.syscall_block_time =
-                                s.syscall_block_time.wrapping_add(t.wrapping_sub(g.p.last_syscall_block));
-                            s.syscall_time =
-                                s.syscall_time.wrapping_add(g.p.last_syscall_block.wrapping_sub(g.p.last_syscall));
+                            s.syscall_block_time = s
+                                .syscall_block_time
+                                .wrapping_add(t.wrapping_sub(g.p.last_syscall_block));
+                            s.syscall_time = s.syscall_time.wrapping_add(
+                                g.p.last_syscall_block.wrapping_sub(g.p.last_syscall),
+                            );
                         } else {
-                            s.syscall_time = s.syscall_time.wrapping_add(t.wrapping_sub(g.p.last_syscall));
+                            s.syscall_time = s
+                                .syscall_time
+                                .wrapping_add(t.wrapping_sub(g.p.last_syscall));
                         }
                         g.p.last_syscall = 0;
                         g.p.last_syscall_block = 0;
@@ -881,7 +947,11 @@ impl Summarizer {
             }
             GoState::Runnable => g.p.last_runnable = t,
             GoState::Waiting | GoState::NotExist => {
-                let reason = if new == GoState::Waiting { self.strings.intern(st.reason) } else { self.forever };
+                let reason = if new == GoState::Waiting {
+                    self.strings.intern(st.reason)
+                } else {
+                    self.forever
+                };
                 if reason != self.forever {
                     g.p.last_block = t;
                     g.p.last_block_reason = reason;
@@ -890,7 +960,11 @@ impl Summarizer {
                     let end = RegionPoint {
                         time: t,
                         goroutine: ev.goroutine(),
-                        kind: PointKind::Transition { goroutine: id, from: old, to: new },
+                        kind: PointKind::Transition {
+                            goroutine: id,
+                            from: old,
+                            to: new,
+                        },
                     };
                     finalize(g, t, Some(end), &mut self.regions, &self.strings);
                 }
@@ -907,12 +981,23 @@ impl Summarizer {
     /// Ends the analysis: closes what is still open at the last event and
     /// returns the summary.
     pub fn finish(self) -> Summary {
-        let Summarizer { strings, gs, tasks, mut regions, last_ts, first_ts, skipped, .. } = self;
+        let Summarizer {
+            strings,
+            gs,
+            tasks,
+            mut regions,
+            last_ts,
+            first_ts,
+            skipped,
+            ..
+        } = self;
         let mut goroutines: Vec<GoroutineSummary> = Vec::with_capacity(gs.len());
         for (_, mut g) in gs {
             finalize(&mut g, last_ts, None, &mut regions, &strings);
             // By start time, regions without a start first (stable).
-            g.sum.regions.sort_by_key(|&r| regions[r as usize].start.map(|p| p.time));
+            g.sum
+                .regions
+                .sort_by_key(|&r| regions[r as usize].start.map(|p| p.time));
             goroutines.push(g.sum);
         }
         goroutines.sort_by_key(|g| g.id);
@@ -958,7 +1043,9 @@ impl UnblockGraph {
         if ev.goroutine() == gotrace::NO_GOROUTINE || ev.kind() != EventKind::StateTransition {
             return;
         }
-        let Some(st) = ev.state_transition() else { return };
+        let Some(st) = ev.state_transition() else {
+            return;
+        };
         if st.resource.kind != ResourceKind::Goroutine {
             return;
         }
@@ -974,7 +1061,12 @@ impl UnblockGraph {
         let mut set = FxHashSet::default();
         set.insert(goid);
         for _ in 0..2 {
-            let add: Vec<GoId> = self.edges.iter().filter(|(_, b)| set.contains(b)).map(|&(a, _)| a).collect();
+            let add: Vec<GoId> = self
+                .edges
+                .iter()
+                .filter(|(_, b)| set.contains(b))
+                .map(|&(a, _)| a)
+                .collect();
             set.extend(add);
         }
         let mut v: Vec<GoId> = set.into_iter().collect();
@@ -1002,17 +1094,27 @@ fn snapshot(g: &GoEntry, now: Time) -> ExecStats {
         r.exec_time = r.exec_time.wrapping_add(now.wrapping_sub(p.last_start));
     }
     if p.last_runnable != 0 {
-        r.sched_wait_time = r.sched_wait_time.wrapping_add(now.wrapping_sub(p.last_runnable));
+        r.sched_wait_time = r
+            .sched_wait_time
+            .wrapping_add(now.wrapping_sub(p.last_runnable));
     }
     if p.last_block != 0 {
-        add_to(&mut r.block_time, p.last_block_reason, now.wrapping_sub(p.last_block));
+        add_to(
+            &mut r.block_time,
+            p.last_block_reason,
+            now.wrapping_sub(p.last_block),
+        );
     }
     if p.last_syscall != 0 {
-        r.syscall_time = r.syscall_time.wrapping_add(now.wrapping_sub(p.last_syscall));
+        r.syscall_time = r
+            .syscall_time
+            .wrapping_add(now.wrapping_sub(p.last_syscall));
     }
     if p.last_syscall_block != 0 {
         // The reference counts this as scheduler wait, on top of the above.
-        r.sched_wait_time = r.sched_wait_time.wrapping_add(now.wrapping_sub(p.last_syscall_block));
+        r.sched_wait_time = r
+            .sched_wait_time
+            .wrapping_add(now.wrapping_sub(p.last_syscall_block));
     }
     for &(name, ts) in &p.last_range {
         add_to(&mut r.range_time, name, now.wrapping_sub(ts));

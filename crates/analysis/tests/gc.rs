@@ -37,7 +37,11 @@ fn from_reference(text: &str) -> (Vec<(String, i64, i64, i64)>, Vec<(i64, Option
         let g: i64 = field(line, " G=").unwrap().parse().unwrap();
         if let Some(kind) = line.split("Name=\"stop-the-world (").nth(1) {
             let kind = kind.split(")\"").next().unwrap().to_string();
-            let scope: i64 = field(line, "Scope=Goroutine(").unwrap().trim_end_matches(')').parse().unwrap();
+            let scope: i64 = field(line, "Scope=Goroutine(")
+                .unwrap()
+                .trim_end_matches(')')
+                .parse()
+                .unwrap();
             if line.contains(" RangeBegin ") {
                 pauses.push((kind, time, 0, scope));
                 open.push((scope, pauses.len() - 1));
@@ -51,7 +55,11 @@ fn from_reference(text: &str) -> (Vec<(String, i64, i64, i64)>, Vec<(i64, Option
         } else if line.contains("Name=\"GC concurrent mark phase\"") {
             if line.contains(" RangeBegin ") || line.contains(" RangeActive ") {
                 if cycles.last().is_none_or(|c| c.1.is_some()) {
-                    let start = if line.contains(" RangeActive ") { last_sync.unwrap() } else { time };
+                    let start = if line.contains(" RangeActive ") {
+                        last_sync.unwrap()
+                    } else {
+                        time
+                    };
                     cycles.push((start, None));
                 }
             } else if line.contains(" RangeEnd ") {
@@ -62,7 +70,12 @@ fn from_reference(text: &str) -> (Vec<(String, i64, i64, i64)>, Vec<(i64, Option
         }
     }
     let open_idx: Vec<usize> = open.iter().map(|&(_, i)| i).collect();
-    let pauses = pauses.into_iter().enumerate().filter(|(i, _)| !open_idx.contains(i)).map(|(_, p)| p).collect();
+    let pauses = pauses
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !open_idx.contains(i))
+        .map(|(_, p)| p)
+        .collect();
     (pauses, cycles)
 }
 
@@ -88,13 +101,21 @@ fn pauses_and_gc_cycles_match_the_reference_event_stream_on_every_corpus_trace()
             }
             let name = t.file_stem().unwrap().to_string_lossy().into_owned();
             let ver = v.file_name().unwrap().to_string_lossy().into_owned();
-            let gz = corpus().join("golden").join(&ver).join(format!("{name}.parsed.gz"));
+            let gz = corpus()
+                .join("golden")
+                .join(&ver)
+                .join(format!("{name}.parsed.gz"));
             let mut text = String::new();
-            GzDecoder::new(std::fs::File::open(&gz).unwrap()).read_to_string(&mut text).unwrap();
+            GzDecoder::new(std::fs::File::open(&gz).unwrap())
+                .read_to_string(&mut text)
+                .unwrap();
             let (want_pauses, want_cycles) = from_reference(&text);
             let got = analyze(&t);
-            let got_pauses: Vec<_> =
-                got.pauses.iter().map(|p| (p.kind.clone(), p.start, p.duration, p.goroutine)).collect();
+            let got_pauses: Vec<_> = got
+                .pauses
+                .iter()
+                .map(|p| (p.kind.clone(), p.start, p.duration, p.goroutine))
+                .collect();
             let got_cycles: Vec<_> = got.cycles.iter().map(|c| (c.start, c.duration)).collect();
             assert_eq!(got_pauses, want_pauses, "{ver}/{name}: pauses");
             assert_eq!(got_cycles, want_cycles, "{ver}/{name}: GC cycles");
@@ -103,5 +124,8 @@ fn pauses_and_gc_cycles_match_the_reference_event_stream_on_every_corpus_trace()
         }
     }
     assert!(checked >= 60, "only {checked} traces checked");
-    assert!(pauses_seen >= 100, "the corpus should contain many STW pauses, saw {pauses_seen}");
+    assert!(
+        pauses_seen >= 100,
+        "the corpus should contain many STW pauses, saw {pauses_seen}"
+    );
 }

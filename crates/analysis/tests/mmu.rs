@@ -68,7 +68,9 @@ fn unescape(s: &str) -> String {
 fn gunzip(path: &Path) -> Vec<u8> {
     let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut out = Vec::new();
-    GzDecoder::new(f).read_to_end(&mut out).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    GzDecoder::new(f)
+        .read_to_end(&mut out)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     out
 }
 
@@ -79,7 +81,9 @@ fn captured(dir: &Path) -> Vec<Captured> {
     for line in index.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
         let (file, url, status) = (cols[0], cols[1], cols[2]);
-        let Some(query) = url.strip_prefix("/mmu?") else { continue };
+        let Some(query) = url.strip_prefix("/mmu?") else {
+            continue;
+        };
         let mut params = BTreeMap::new();
         for kv in query.split('&') {
             let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
@@ -124,7 +128,10 @@ fn numbers(v: &Value, path: &mut String, out: &mut Vec<(String, f64)>) {
 /// Explains how two bodies differ, value by value.
 fn explain(ours: &str, theirs: &[u8]) -> String {
     let theirs_s = String::from_utf8_lossy(theirs);
-    let (Ok(a), Ok(b)) = (serde_json::from_str::<Value>(ours), serde_json::from_slice::<Value>(theirs)) else {
+    let (Ok(a), Ok(b)) = (
+        serde_json::from_str::<Value>(ours),
+        serde_json::from_slice::<Value>(theirs),
+    ) else {
         return format!("bodies differ:\n  ours:   {ours:?}\n  theirs: {theirs_s:?}");
     };
     let (mut na, mut nb) = (Vec::new(), Vec::new());
@@ -136,11 +143,16 @@ fn explain(ours: &str, theirs: &[u8]) -> String {
     }
     for ((pa, va), (pb, vb)) in na.iter().zip(&nb) {
         if pa != pb || va.to_bits() != vb.to_bits() {
-            lines.push(format!("  {pa}: ours {va:?} theirs {vb:?} (diff {:e})", va - vb));
+            lines.push(format!(
+                "  {pa}: ours {va:?} theirs {vb:?} (diff {:e})",
+                va - vb
+            ));
         }
     }
     if lines.is_empty() {
-        lines.push(format!("  same numbers, other bytes:\n  ours:   {ours:?}\n  theirs: {theirs_s:?}"));
+        lines.push(format!(
+            "  same numbers, other bytes:\n  ours:   {ours:?}\n  theirs: {theirs_s:?}"
+        ));
     }
     lines.truncate(12);
     lines.join("\n")
@@ -148,13 +160,19 @@ fn explain(ours: &str, theirs: &[u8]) -> String {
 
 /// Largest absolute difference between the numbers of two JSON bodies.
 fn max_dev(ours: &str, theirs: &[u8]) -> f64 {
-    let (Ok(a), Ok(b)) = (serde_json::from_str::<Value>(ours), serde_json::from_slice::<Value>(theirs)) else {
+    let (Ok(a), Ok(b)) = (
+        serde_json::from_str::<Value>(ours),
+        serde_json::from_slice::<Value>(theirs),
+    ) else {
         return f64::NAN;
     };
     let (mut na, mut nb) = (Vec::new(), Vec::new());
     numbers(&a, &mut String::new(), &mut na);
     numbers(&b, &mut String::new(), &mut nb);
-    na.iter().zip(&nb).map(|((_, x), (_, y))| (x - y).abs()).fold(0.0, f64::max)
+    na.iter()
+        .zip(&nb)
+        .map(|((_, x), (_, y))| (x - y).abs())
+        .fold(0.0, f64::max)
 }
 
 #[derive(Default)]
@@ -179,7 +197,12 @@ fn utilizations(path: &Path, flag_sets: &[UtilFlags]) -> Result<Vec<MmuCurve>, S
     Ok(builders
         .into_iter()
         .map(|b| {
-            assert_eq!(b.ignored_procs(), 0, "{}: events on Ps beyond GOMAXPROCS", path.display());
+            assert_eq!(
+                b.ignored_procs(),
+                0,
+                "{}: events on Ps beyond GOMAXPROCS",
+                path.display()
+            );
             MmuCurve::new(&b.finish())
         })
         .collect())
@@ -187,11 +210,22 @@ fn utilizations(path: &Path, flag_sets: &[UtilFlags]) -> Result<Vec<MmuCurve>, S
 
 fn check_trace(ver: &str, name: &str, tally: &Mutex<Tally>) {
     let label = format!("{ver}/{name}");
-    let trace = corpus().join("traces").join(ver).join(format!("{name}.trace"));
-    let caps = captured(&corpus().join("golden").join(ver).join(format!("{name}.analysis")));
+    let trace = corpus()
+        .join("traces")
+        .join(ver)
+        .join(format!("{name}.trace"));
+    let caps = captured(
+        &corpus()
+            .join("golden")
+            .join(ver)
+            .join(format!("{name}.analysis")),
+    );
     assert!(!caps.is_empty(), "{label}: no /mmu goldens");
 
-    let mut flag_sets: Vec<UtilFlags> = caps.iter().map(|c| UtilFlags::from_query(&c.flags)).collect();
+    let mut flag_sets: Vec<UtilFlags> = caps
+        .iter()
+        .map(|c| UtilFlags::from_query(&c.flags))
+        .collect();
     flag_sets.sort_by_key(|f| format!("{f:?}"));
     flag_sets.dedup();
     let curves = match utilizations(&trace, &flag_sets) {
@@ -200,7 +234,8 @@ fn check_trace(ver: &str, name: &str, tally: &Mutex<Tally>) {
             let mut t = tally.lock().unwrap();
             t.traces += 1;
             t.pairs += caps.len();
-            t.unreadable.push(format!("{label}: SKIPPED, cannot read go1.21 trace: {e}"));
+            t.unreadable
+                .push(format!("{label}: SKIPPED, cannot read go1.21 trace: {e}"));
             return;
         }
         Err(e) => panic!("{label}: cannot read trace: {e}"),
@@ -214,14 +249,20 @@ fn check_trace(ver: &str, name: &str, tally: &Mutex<Tally>) {
     let mut matched = 0;
     let mut dev = 0.0f64;
     for c in &caps {
-        let what = format!("{label} {} (flags {:?}, window {:?})", c.url, c.flags, c.window);
+        let what = format!(
+            "{label} {} (flags {:?}, window {:?})",
+            c.url, c.flags, c.window
+        );
         let curve = curve_of(&c.flags);
         let result: Result<(), String> = match (c.mode.as_str(), c.status.as_str()) {
             ("plot", "000") => {
                 // The reference crashed: it must be the no-GOMAXPROCS case.
                 match curve.plot(query_wants_quantiles(&c.flags)) {
                     Err(MmuError::NoUtilization) if curve.is_empty() => Ok(()),
-                    other => Err(format!("reference crashed (000), we gave {:?}", other.map(|p| p.to_json()))),
+                    other => Err(format!(
+                        "reference crashed (000), we gave {:?}",
+                        other.map(|p| p.to_json())
+                    )),
                 }
             }
             ("plot", "200") => match curve.plot(query_wants_quantiles(&c.flags)) {
@@ -253,7 +294,10 @@ fn check_trace(ver: &str, name: &str, tally: &Mutex<Tally>) {
                         if ours.as_bytes() == c.body {
                             Ok(())
                         } else {
-                            Err(format!("error body: ours {ours:?} theirs {:?}", String::from_utf8_lossy(&c.body)))
+                            Err(format!(
+                                "error body: ours {ours:?} theirs {:?}",
+                                String::from_utf8_lossy(&c.body)
+                            ))
                         }
                     }
                     (r, s) => Err(format!("status {s}, we parsed the window as {r:?}")),
@@ -278,17 +322,31 @@ fn check_trace(ver: &str, name: &str, tally: &Mutex<Tally>) {
 fn traces() -> Vec<(String, String)> {
     let mut out = Vec::new();
     let root = corpus().join("traces");
-    let mut vers: Vec<_> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut vers: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     vers.sort();
     for ver in vers {
         let ver = ver.to_string_lossy().to_string();
         let mut names: Vec<_> = std::fs::read_dir(root.join(&ver))
             .unwrap()
-            .filter_map(|e| e.unwrap().file_name().to_string_lossy().strip_suffix(".trace").map(str::to_string))
+            .filter_map(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .strip_suffix(".trace")
+                    .map(str::to_string)
+            })
             .collect();
         names.sort();
         for name in names {
-            if corpus().join("golden").join(&ver).join(format!("{name}.analysis/index.tsv")).exists() {
+            if corpus()
+                .join("golden")
+                .join(&ver)
+                .join(format!("{name}.analysis/index.tsv"))
+                .exists()
+            {
                 out.push((ver.clone(), name));
             }
         }
@@ -299,10 +357,16 @@ fn traces() -> Vec<(String, String)> {
 #[test]
 fn mmu_matches_reference() {
     let all = traces();
-    assert!(all.len() >= 60, "corpus has only {} traces with goldens", all.len());
+    assert!(
+        all.len() >= 60,
+        "corpus has only {} traces with goldens",
+        all.len()
+    );
     let tally = Mutex::new(Tally::default());
     let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(8);
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| loop {
@@ -333,7 +397,11 @@ fn mmu_matches_reference() {
             t.failures.len(),
             t.pairs,
             shown.len(),
-            shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n\n")
+            shown
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("\n\n")
         );
     }
 }
@@ -350,17 +418,33 @@ fn mmu_matches_reference() {
 fn go121_without_gomaxprocs_has_no_mmu() {
     let mut crashed = Vec::new();
     for (ver, name) in traces() {
-        let dir = corpus().join("golden").join(&ver).join(format!("{name}.analysis"));
+        let dir = corpus()
+            .join("golden")
+            .join(&ver)
+            .join(format!("{name}.analysis"));
         let index = std::fs::read_to_string(dir.join("index.tsv")).unwrap();
-        if index.lines().any(|l| l.contains("/mmu?mode=plot") && l.split('\t').nth(2) == Some("000")) {
+        if index
+            .lines()
+            .any(|l| l.contains("/mmu?mode=plot") && l.split('\t').nth(2) == Some("000"))
+        {
             crashed.push((ver, name));
         }
     }
-    assert_eq!(crashed.len(), 5, "expected the five go1.21 traces without GOMAXPROCS: {crashed:?}");
+    assert_eq!(
+        crashed.len(),
+        5,
+        "expected the five go1.21 traces without GOMAXPROCS: {crashed:?}"
+    );
     for (ver, name) in &crashed {
         assert_eq!(ver, "go1.21");
-        let trace = corpus().join("traces").join(ver).join(format!("{name}.trace"));
-        let flags = [UtilFlags::STW | UtilFlags::BACKGROUND | UtilFlags::ASSIST, UtilFlags::PER_PROC];
+        let trace = corpus()
+            .join("traces")
+            .join(ver)
+            .join(format!("{name}.trace"));
+        let flags = [
+            UtilFlags::STW | UtilFlags::BACKGROUND | UtilFlags::ASSIST,
+            UtilFlags::PER_PROC,
+        ];
         let curves = match utilizations(&trace, &flags) {
             Ok(c) => c,
             Err(e) => {
@@ -373,7 +457,10 @@ fn go121_without_gomaxprocs_has_no_mmu() {
             let err = c.plot(false).unwrap_err();
             assert_eq!(err, MmuError::NoUtilization);
             assert!(err.to_string().contains("GOMAXPROCS"));
-            assert_eq!(details_json(&c.details(1_000_000), 1_000_000, &[]), "null\n");
+            assert_eq!(
+                details_json(&c.details(1_000_000), 1_000_000, &[]),
+                "null\n"
+            );
         }
     }
 }

@@ -17,8 +17,8 @@
 use flate2::read::GzDecoder;
 use gotrace_analysis::goformat::{duration_string, html_escape, quote, Query};
 use gotrace_analysis::summary::{
-    elapsed_string, millis_string, region_bucket_url, seconds_string, stat_color, task_bucket_url, RegionFilter,
-    StatColumns, StatRow, Summarizer, Summary, TaskFilter,
+    elapsed_string, millis_string, region_bucket_url, seconds_string, stat_color, task_bucket_url,
+    RegionFilter, StatColumns, StatRow, Summarizer, Summary, TaskFilter,
 };
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -33,7 +33,9 @@ fn corpus() -> PathBuf {
 fn gunzip(path: &Path) -> Vec<u8> {
     let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut out = Vec::new();
-    GzDecoder::new(f).read_to_end(&mut out).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    GzDecoder::new(f)
+        .read_to_end(&mut out)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     out
 }
 
@@ -55,7 +57,15 @@ fn goldens(dir: &Path) -> Vec<Golden> {
         let cols: Vec<&str> = line.split('\t').collect();
         let (file, url, status) = (cols[0], cols[1], cols[2]);
         let (path, raw) = url.split_once('?').unwrap_or((url, ""));
-        if !matches!(path, "/goroutines" | "/goroutine" | "/usertasks" | "/usertask" | "/userregions" | "/userregion") {
+        if !matches!(
+            path,
+            "/goroutines"
+                | "/goroutine"
+                | "/usertasks"
+                | "/usertask"
+                | "/userregions"
+                | "/userregion"
+        ) {
             continue;
         }
         let (query, err) = Query::parse(raw);
@@ -115,7 +125,9 @@ fn decode_entities(s: &str) -> String {
             "gt" => Some('>'),
             "quot" => Some('"'),
             "nbsp" => Some('\u{a0}'),
-            _ if ent.starts_with("#x") => u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32),
+            _ if ent.starts_with("#x") => u32::from_str_radix(&ent[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
             _ if ent.starts_with('#') => ent[1..].parse().ok().and_then(char::from_u32),
             _ => None,
         };
@@ -158,14 +170,25 @@ fn tables(html: &str) -> Vec<Table> {
     let mut i = 0;
     while let Some(off) = html[i..].find('<') {
         let start = i + off;
-        let Some(close) = html[start..].find('>') else { break };
+        let Some(close) = html[start..].find('>') else {
+            break;
+        };
         let end = start + close + 1;
         let tag = &html[start + 1..end - 1];
-        let (name, attrs) = tag.split_once(|c: char| c.is_ascii_whitespace()).unwrap_or((tag, ""));
+        let (name, attrs) = tag
+            .split_once(|c: char| c.is_ascii_whitespace())
+            .unwrap_or((tag, ""));
         let name = name.to_ascii_lowercase();
         match name.as_str() {
             "table" => {
-                stack.push((order, Table { attrs: attrs.to_string(), rows: Vec::new() }, None));
+                stack.push((
+                    order,
+                    Table {
+                        attrs: attrs.to_string(),
+                        rows: Vec::new(),
+                    },
+                    None,
+                ));
                 order += 1;
             }
             "/table" => {
@@ -175,7 +198,10 @@ fn tables(html: &str) -> Vec<Table> {
             }
             "tr" => {
                 if let Some((_, t, _)) = stack.last_mut() {
-                    t.rows.push(Row { attrs: attrs.to_string(), cells: Vec::new() });
+                    t.rows.push(Row {
+                        attrs: attrs.to_string(),
+                        cells: Vec::new(),
+                    });
                 }
             }
             "td" | "th" => {
@@ -190,11 +216,10 @@ fn tables(html: &str) -> Vec<Table> {
                         if t.rows.is_empty() {
                             t.rows.push(Row::default());
                         }
-                        t.rows
-                            .last_mut()
-                            .unwrap()
-                            .cells
-                            .push(Cell { inner: inner.to_string(), text: strip_tags(inner) });
+                        t.rows.last_mut().unwrap().cells.push(Cell {
+                            inner: inner.to_string(),
+                            text: strip_tags(inner),
+                        });
                     }
                 }
             }
@@ -250,8 +275,18 @@ fn same_multiset(what: &str, ours: &[String], theirs: &[String], errs: &mut Vec<
     for x in &b {
         *count.entry(x).or_default() -= 1;
     }
-    let only_ours: Vec<_> = count.iter().filter(|(_, &n)| n > 0).map(|(k, _)| k.as_str()).take(4).collect();
-    let only_theirs: Vec<_> = count.iter().filter(|(_, &n)| n < 0).map(|(k, _)| k.as_str()).take(4).collect();
+    let only_ours: Vec<_> = count
+        .iter()
+        .filter(|(_, &n)| n > 0)
+        .map(|(k, _)| k.as_str())
+        .take(4)
+        .collect();
+    let only_theirs: Vec<_> = count
+        .iter()
+        .filter(|(_, &n)| n < 0)
+        .map(|(k, _)| k.as_str())
+        .take(4)
+        .collect();
     errs.push(format!(
         "{what}: {} rows ours, {} theirs\n    only ours:   {:?}\n    only theirs: {:?}",
         a.len(),
@@ -263,7 +298,9 @@ fn same_multiset(what: &str, ours: &[String], theirs: &[String], errs: &mut Vec<
 
 fn same<T: PartialEq + std::fmt::Debug>(what: &str, ours: T, theirs: T, errs: &mut Vec<String>) {
     if ours != theirs {
-        errs.push(format!("{what}:\n    ours:   {ours:?}\n    theirs: {theirs:?}"));
+        errs.push(format!(
+            "{what}:\n    ours:   {ours:?}\n    theirs: {theirs:?}"
+        ));
     }
 }
 
@@ -280,17 +317,31 @@ struct Case {
 fn traces() -> Vec<(String, String)> {
     let mut out = Vec::new();
     let root = corpus().join("traces");
-    let mut vers: Vec<_> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut vers: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     vers.sort();
     for ver in vers {
         let ver = ver.to_string_lossy().to_string();
         let mut names: Vec<_> = std::fs::read_dir(root.join(&ver))
             .unwrap()
-            .filter_map(|e| e.unwrap().file_name().to_string_lossy().strip_suffix(".trace").map(str::to_string))
+            .filter_map(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .strip_suffix(".trace")
+                    .map(str::to_string)
+            })
             .collect();
         names.sort();
         for name in names {
-            if corpus().join("golden").join(&ver).join(format!("{name}.analysis/index.tsv")).exists() {
+            if corpus()
+                .join("golden")
+                .join(&ver)
+                .join(format!("{name}.analysis/index.tsv"))
+                .exists()
+            {
                 out.push((ver.clone(), name));
             }
         }
@@ -311,19 +362,34 @@ fn cases() -> &'static [Case] {
     static CASES: OnceLock<Vec<Case>> = OnceLock::new();
     CASES.get_or_init(|| {
         let all = traces();
-        assert!(all.len() >= 60, "corpus has only {} traces with goldens", all.len());
+        assert!(
+            all.len() >= 60,
+            "corpus has only {} traces with goldens",
+            all.len()
+        );
         let out = Mutex::new(Vec::new());
         let next = AtomicUsize::new(0);
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+        let threads = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .min(8);
         std::thread::scope(|s| {
             for _ in 0..threads {
                 s.spawn(|| loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((ver, name)) = all.get(i) else { break };
-                    let trace = corpus().join("traces").join(ver).join(format!("{name}.trace"));
-                    let dir = corpus().join("golden").join(ver).join(format!("{name}.analysis"));
-                    let case =
-                        Case { label: format!("{ver}/{name}"), summary: summarize(&trace), goldens: goldens(&dir) };
+                    let trace = corpus()
+                        .join("traces")
+                        .join(ver)
+                        .join(format!("{name}.trace"));
+                    let dir = corpus()
+                        .join("golden")
+                        .join(ver)
+                        .join(format!("{name}.analysis"));
+                    let case = Case {
+                        label: format!("{ver}/{name}"),
+                        summary: summarize(&trace),
+                        goldens: goldens(&dir),
+                    };
                     out.lock().unwrap().push((i, case));
                 });
             }
@@ -350,11 +416,16 @@ fn run(path: &str, check: impl Fn(&Summary, &Golden, &mut usize, &mut Vec<String
         let s = match &case.summary {
             Ok(s) => s,
             Err(e) => {
-                t.failures.push(format!("{}: cannot read trace: {e}", case.label));
+                t.failures
+                    .push(format!("{}: cannot read trace: {e}", case.label));
                 continue;
             }
         };
-        assert_eq!(s.skipped_events, 0, "{}: events the reference could not process", case.label);
+        assert_eq!(
+            s.skipped_events, 0,
+            "{}: events the reference could not process",
+            case.label
+        );
         t.traces += 1;
         for g in pages {
             t.pages += 1;
@@ -365,7 +436,12 @@ fn run(path: &str, check: impl Fn(&Summary, &Golden, &mut usize, &mut Vec<String
                 check(s, g, &mut t.rows, &mut errs);
             }
             if !errs.is_empty() {
-                t.failures.push(format!("{} {}:\n  {}", case.label, g.url, errs.join("\n  ")));
+                t.failures.push(format!(
+                    "{} {}:\n  {}",
+                    case.label,
+                    g.url,
+                    errs.join("\n  ")
+                ));
             }
         }
     }
@@ -394,8 +470,10 @@ fn run(path: &str, check: impl Fn(&Summary, &Golden, &mut usize, &mut Vec<String
 /// A breakdown row as text, from its cells (after the leading ID cells).
 fn breakdown_row(cells: &[Cell]) -> String {
     let mut parts = vec![cells[0].text.trim().to_string()];
-    let bars: Vec<String> =
-        attr_values(&cells[1].inner, "style").into_iter().filter(|s| s.starts_with("width")).collect();
+    let bars: Vec<String> = attr_values(&cells[1].inner, "style")
+        .into_iter()
+        .filter(|s| s.starts_with("width"))
+        .collect();
     parts.push(bars.join(";"));
     parts.extend(cells[2..].iter().map(|c| c.text.trim().to_string()));
     parts.join(" | ")
@@ -407,7 +485,12 @@ fn our_breakdown_row(cols: &StatColumns, r: &StatRow) -> String {
     let bars: Vec<String> = r
         .bars(cols.max_total)
         .into_iter()
-        .map(|(i, w)| format!("width: {w}; background-color: {};", stat_color(&cols.stats[i])))
+        .map(|(i, w)| {
+            format!(
+                "width: {w}; background-color: {};",
+                stat_color(&cols.stats[i])
+            )
+        })
         .collect();
     parts.push(bars.join(";"));
     parts.extend(r.stats.iter().map(|&v| duration_string(v)));
@@ -415,7 +498,10 @@ fn our_breakdown_row(cols: &StatColumns, r: &StatRow) -> String {
 }
 
 fn header(t: &Table) -> Vec<String> {
-    t.rows.first().map(|r| r.cells.iter().map(|c| c.text.trim().to_string()).collect()).unwrap_or_default()
+    t.rows
+        .first()
+        .map(|r| r.cells.iter().map(|c| c.text.trim().to_string()).collect())
+        .unwrap_or_default()
 }
 
 /// Checks the breakdown and special-ranges tables of a page. `ids` are our
@@ -430,9 +516,15 @@ fn check_breakdown(
     counted: &mut usize,
     errs: &mut Vec<String>,
 ) {
-    let details: Vec<&Table> = page.iter().filter(|t| t.attrs.contains("class=\"details\"")).collect();
+    let details: Vec<&Table> = page
+        .iter()
+        .filter(|t| t.attrs.contains("class=\"details\""))
+        .collect();
     if details.len() != 2 {
-        errs.push(format!("expected 2 details tables, found {}", details.len()));
+        errs.push(format!(
+            "expected 2 details tables, found {}",
+            details.len()
+        ));
         return;
     }
     let (bd, rg) = (details[0], details[1]);
@@ -449,12 +541,17 @@ fn check_breakdown(
     let theirs: Vec<String> = bd.rows[1..]
         .iter()
         .map(|r| {
-            let ids: Vec<String> = r.cells[..n_ids].iter().map(|c| c.text.trim().to_string()).collect();
+            let ids: Vec<String> = r.cells[..n_ids]
+                .iter()
+                .map(|c| c.text.trim().to_string())
+                .collect();
             format!("{} | {}", ids.join(" | "), breakdown_row(&r.cells[n_ids..]))
         })
         .collect();
-    let ours: Vec<String> =
-        rows.iter().map(|(ids, r)| format!("{} | {}", ids.join(" | "), our_breakdown_row(cols, r))).collect();
+    let ours: Vec<String> = rows
+        .iter()
+        .map(|(ids, r)| format!("{} | {}", ids.join(" | "), our_breakdown_row(cols, r)))
+        .collect();
     *counted += ours.len();
     same_multiset("breakdown rows", &ours, &theirs, errs);
     // Sort keys, in order: the total (cell after the IDs) or the sorted column.
@@ -462,14 +559,25 @@ fn check_breakdown(
         Some(c) => n_ids + 2 + c,
         None => n_ids,
     };
-    let theirs_keys: Vec<String> = bd.rows[1..].iter().map(|r| r.cells[key_cell].text.trim().to_string()).collect();
-    let ours_keys: Vec<String> =
-        rows.iter().map(|(_, r)| duration_string(sort_col.map_or(r.total_time, |c| r.stats[c]))).collect();
+    let theirs_keys: Vec<String> = bd.rows[1..]
+        .iter()
+        .map(|r| r.cells[key_cell].text.trim().to_string())
+        .collect();
+    let ours_keys: Vec<String> = rows
+        .iter()
+        .map(|(_, r)| duration_string(sort_col.map_or(r.total_time, |c| r.stats[c])))
+        .collect();
     same("sort keys in order", ours_keys, theirs_keys, errs);
     // Special ranges.
     let theirs: Vec<String> = rg.rows[1..]
         .iter()
-        .map(|r| r.cells.iter().map(|c| c.text.trim().to_string()).collect::<Vec<_>>().join(" | "))
+        .map(|r| {
+            r.cells
+                .iter()
+                .map(|c| c.text.trim().to_string())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        })
         .collect();
     let ours: Vec<String> = rows
         .iter()
@@ -492,13 +600,22 @@ fn check_breakdown(
 fn goroutines_page() {
     run("/goroutines", |s, g, counted, errs| {
         let page = tables(&g.body);
-        let Some(t) = page.iter().find(|t| header(t).first().map(String::as_str) == Some("Start location")) else {
+        let Some(t) = page
+            .iter()
+            .find(|t| header(t).first().map(String::as_str) == Some("Start location"))
+        else {
             errs.push("no table".into());
             return;
         };
         let theirs: Vec<String> = t.rows[1..]
             .iter()
-            .map(|r| r.cells.iter().map(|c| c.text.trim().to_string()).collect::<Vec<_>>().join(" | "))
+            .map(|r| {
+                r.cells
+                    .iter()
+                    .map(|c| c.text.trim().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            })
             .collect();
         let groups = s.goroutine_groups();
         let ours: Vec<String> = groups
@@ -514,7 +631,11 @@ fn goroutines_page() {
             .collect();
         *counted += ours.len();
         same_multiset("groups", &ours, &theirs, errs);
-        let keys = |v: &[String]| v.iter().map(|r| r.rsplit(" | ").next().unwrap().to_string()).collect::<Vec<_>>();
+        let keys = |v: &[String]| {
+            v.iter()
+                .map(|r| r.rsplit(" | ").next().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
         same("exec time order", keys(&ours), keys(&theirs), errs);
     });
 }
@@ -537,7 +658,12 @@ fn goroutine_group_pages() {
                 .map(|r| r.cells[1].text.clone())
                 .unwrap_or_default()
         };
-        same("name", String::from_utf8_lossy(&p.name).into_owned(), cell("Goroutine start location:"), errs);
+        same(
+            "name",
+            String::from_utf8_lossy(&p.name).into_owned(),
+            cell("Goroutine start location:"),
+            errs,
+        );
         same("count", p.count.to_string(), cell("Count:"), errs);
         same(
             "execution time share",
@@ -545,7 +671,11 @@ fn goroutine_group_pages() {
             cell("Execution Time:"),
             errs,
         );
-        let rows: Vec<(Vec<String>, &StatRow)> = p.rows.iter().map(|r| (vec![r.id.to_string()], &r.row)).collect();
+        let rows: Vec<(Vec<String>, &StatRow)> = p
+            .rows
+            .iter()
+            .map(|r| (vec![r.id.to_string()], &r.row))
+            .collect();
         let sort_col = p.columns.stats.iter().position(|c| *c == sort_by);
         check_breakdown(&page, 1, &p.columns, &rows, sort_col, counted, errs);
     });
@@ -555,13 +685,21 @@ fn goroutine_group_pages() {
 fn usertasks_page() {
     run("/usertasks", |s, g, counted, errs| {
         let page = tables(&g.body);
-        let Some(t) = page.iter().find(|t| header(t).first().map(String::as_str) == Some("Task type")) else {
+        let Some(t) = page
+            .iter()
+            .find(|t| header(t).first().map(String::as_str) == Some("Task type"))
+        else {
             errs.push("no table".into());
             return;
         };
         let theirs: Vec<String> = t.rows[1..]
             .iter()
-            .map(|r| format!("{} | {} | {}", r.cells[0].text, r.cells[1].text, r.cells[2].inner))
+            .map(|r| {
+                format!(
+                    "{} | {} | {}",
+                    r.cells[0].text, r.cells[1].text, r.cells[2].inner
+                )
+            })
             .collect();
         let ours: Vec<String> = s
             .task_types()
@@ -583,7 +721,12 @@ fn usertask_pages() {
     run("/usertask", |s, g, counted, errs| {
         let filter = TaskFilter::from_query(&g.query);
         let p = s.tasks(&filter);
-        same("title", Some(p.title.clone()), between(&g.body, "<h2>User Task: ", "</h2>").map(decode_entities), errs);
+        same(
+            "title",
+            Some(p.title.clone()),
+            between(&g.body, "<h2>User Task: ", "</h2>").map(decode_entities),
+            errs,
+        );
         let page = tables(&g.body);
         let Some(t) = page.iter().find(|t| t.attrs.contains("id=\"reqs\"")) else {
             errs.push("no table".into());
@@ -595,49 +738,67 @@ fn usertask_pages() {
             let c = &r.cells;
             if r.attrs.contains("class=\"first\"") {
                 let links = attr_values(&c[3].inner, "href").join(" ");
-                let status = c[3].text.split_whitespace().last().unwrap_or("").to_string();
-                theirs.push((format!("{} | {} | {} | {}", c[0].text, c[1].text, links, status), Vec::new()));
+                let status = c[3]
+                    .text
+                    .split_whitespace()
+                    .last()
+                    .unwrap_or("")
+                    .to_string();
+                theirs.push((
+                    format!("{} | {} | {} | {}", c[0].text, c[1].text, links, status),
+                    Vec::new(),
+                ));
             } else if let Some(last) = theirs.last_mut() {
-                last.1.push(format!("{} | {} | {} | {}", c[0].text, c[1].text, c[2].text, c[3].text));
+                last.1.push(format!(
+                    "{} | {} | {} | {}",
+                    c[0].text, c[1].text, c[2].text, c[3].text
+                ));
             } else {
                 errs.push("event row before any task".into());
             }
         }
-        let ours: Vec<(String, Vec<String>)> = p
-            .tasks
-            .iter()
-            .map(|tk| {
-                let (a, b) = (millis_string(tk.start), millis_string(tk.start + tk.duration));
-                let head = format!(
+        let ours: Vec<(String, Vec<String>)> =
+            p.tasks
+                .iter()
+                .map(|tk| {
+                    let (a, b) = (
+                        millis_string(tk.start),
+                        millis_string(tk.start + tk.duration),
+                    );
+                    let head = format!(
                     "{}s | {} | /trace?focustask={id}#{a}:{b} /trace?taskid={id}#{a}:{b} | ({})",
                     seconds_string(tk.start),
                     duration_string(tk.duration),
                     if tk.complete { "complete" } else { "incomplete" },
                     id = tk.id,
                 );
-                let evs = tk
-                    .events
-                    .iter()
-                    .map(|e| {
-                        format!(
-                            "{} | {} | {} | {}",
-                            seconds_string(e.since_start),
-                            elapsed_string(e.elapsed),
-                            e.goroutine,
-                            e.what
-                        )
-                    })
-                    .collect();
-                (head, evs)
-            })
-            .collect();
+                    let evs = tk
+                        .events
+                        .iter()
+                        .map(|e| {
+                            format!(
+                                "{} | {} | {} | {}",
+                                seconds_string(e.since_start),
+                                elapsed_string(e.elapsed),
+                                e.goroutine,
+                                e.what
+                            )
+                        })
+                        .collect();
+                    (head, evs)
+                })
+                .collect();
         *counted += ours.iter().map(|(_, e)| 1 + e.len()).sum::<usize>();
         let flat = |v: &[(String, Vec<String>)]| {
-            v.iter().map(|(h, e)| format!("{h}\n      {}", e.join("\n      "))).collect::<Vec<_>>()
+            v.iter()
+                .map(|(h, e)| format!("{h}\n      {}", e.join("\n      ")))
+                .collect::<Vec<_>>()
         };
         same_multiset("tasks", &flat(&ours), &flat(&theirs), errs);
         let durs = |v: &[(String, Vec<String>)]| {
-            v.iter().map(|(h, _)| h.split(" | ").nth(1).unwrap().to_string()).collect::<Vec<_>>()
+            v.iter()
+                .map(|(h, _)| h.split(" | ").nth(1).unwrap().to_string())
+                .collect::<Vec<_>>()
         };
         same("durations in order", durs(&ours), durs(&theirs), errs);
     });
@@ -647,13 +808,21 @@ fn usertask_pages() {
 fn userregions_page() {
     run("/userregions", |s, g, counted, errs| {
         let page = tables(&g.body);
-        let Some(t) = page.iter().find(|t| header(t).first().map(String::as_str) == Some("Region type")) else {
+        let Some(t) = page
+            .iter()
+            .find(|t| header(t).first().map(String::as_str) == Some("Region type"))
+        else {
             errs.push("no table".into());
             return;
         };
         let theirs: Vec<String> = t.rows[1..]
             .iter()
-            .map(|r| format!("{} | {} | {}", r.cells[0].inner, r.cells[1].text, r.cells[2].inner))
+            .map(|r| {
+                format!(
+                    "{} | {} | {}",
+                    r.cells[0].inner, r.cells[1].text, r.cells[2].inner
+                )
+            })
             .collect();
         let ours: Vec<String> = s
             .region_types()
@@ -661,7 +830,9 @@ fn userregions_page() {
             .map(|rt| {
                 let name = s.str(rt.name);
                 let f = rt.frame;
-                let hist = rt.histogram.to_html(|a, b| region_bucket_url(name, f.pc, a, b));
+                let hist = rt
+                    .histogram
+                    .to_html(|a, b| region_bucket_url(name, f.pc, a, b));
                 format!(
                     "<pre>{}<br>{} @ 0x{:x}<br>{}:{}</pre> | {} | {}",
                     html_escape(&quote(name)),
@@ -686,16 +857,28 @@ fn userregion_pages() {
         let filter = RegionFilter::from_query(&g.query);
         let sort_by = g.query.value("sortby");
         let p = s.regions(&filter, &sort_by);
-        same("title", Some(p.title.clone()), between(&g.body, "<h1>Regions: ", "</h1>").map(decode_entities), errs);
+        same(
+            "title",
+            Some(p.title.clone()),
+            between(&g.body, "<h1>Regions: ", "</h1>").map(decode_entities),
+            errs,
+        );
         // Profile links: only when the filter has parameters.
-        let links: Vec<String> =
-            attr_values(&g.body, "href").into_iter().filter(|h| h.starts_with("/region")).collect();
+        let links: Vec<String> = attr_values(&g.body, "href")
+            .into_iter()
+            .filter(|h| h.starts_with("/region"))
+            .collect();
         let want: Vec<String> = if p.params.is_empty() {
             Vec::new()
         } else {
             ["io", "block", "syscall", "sched"]
                 .iter()
-                .flat_map(|k| [format!("/region{k}?{}", p.params), format!("/region{k}?{}&raw=1", p.params)])
+                .flat_map(|k| {
+                    [
+                        format!("/region{k}?{}", p.params),
+                        format!("/region{k}?{}&raw=1", p.params),
+                    ]
+                })
                 .collect()
         };
         same("profile links", want, links, errs);
@@ -704,7 +887,17 @@ fn userregion_pages() {
             .rows
             .iter()
             .map(|r| {
-                (vec![r.goroutine.to_string(), if r.task != 0 { r.task.to_string() } else { String::new() }], &r.row)
+                (
+                    vec![
+                        r.goroutine.to_string(),
+                        if r.task != 0 {
+                            r.task.to_string()
+                        } else {
+                            String::new()
+                        },
+                    ],
+                    &r.row,
+                )
             })
             .collect();
         let sort_col = p.columns.stats.iter().position(|c| *c == sort_by);

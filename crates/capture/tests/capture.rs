@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use gotrace_capture::{capture, Cause, CaptureError, CaptureOptions, CaptureReport, Phase};
+use gotrace_capture::{capture, CaptureError, CaptureOptions, CaptureReport, Cause, Phase};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -32,12 +32,21 @@ fn a_served_trace_lands_whole_in_the_requested_file() {
     let srv = FakeServer::serving(trace.clone(), 1);
     let dir = tempfile::tempdir().unwrap();
     let mut phases = Vec::new();
-    let rep = capture(&srv.url(), ONE_SECOND, &dir.path().join("out.trace"), &quick_opts(), &mut |p| {
-        phases.push(p.phase);
-        assert_eq!(p.seconds, Duration::from_secs(1));
-    })
+    let rep = capture(
+        &srv.url(),
+        ONE_SECOND,
+        &dir.path().join("out.trace"),
+        &quick_opts(),
+        &mut |p| {
+            phases.push(p.phase);
+            assert_eq!(p.seconds, Duration::from_secs(1));
+        },
+    )
     .unwrap();
-    assert_eq!(srv.requests.lock().unwrap().as_slice(), ["GET /debug/pprof/trace?seconds=1 HTTP/1.1"]);
+    assert_eq!(
+        srv.requests.lock().unwrap().as_slice(),
+        ["GET /debug/pprof/trace?seconds=1 HTTP/1.1"]
+    );
     assert_eq!(std::fs::read(dir.path().join("out.trace")).unwrap(), trace);
     assert_eq!(rep.bytes, trace.len() as u64);
     assert_eq!(rep.header, "go 1.26 trace");
@@ -56,16 +65,35 @@ fn the_full_endpoint_url_is_used_as_given_with_the_duration_replaced() {
     let srv = FakeServer::serving(corpus_bytes("go1.27/cgo.trace"), 1);
     let dir = tempfile::tempdir().unwrap();
     let url = format!("{}/debug/pprof/trace?seconds=30&debug=0", srv.url());
-    let rep = capture(&url, Some(Duration::from_millis(1500)), &dir.path().join("t"), &quick_opts(), &mut |_| {}).unwrap();
-    assert_eq!(srv.requests.lock().unwrap().as_slice(), ["GET /debug/pprof/trace?debug=0&seconds=1.5 HTTP/1.1"]);
-    assert!(rep.url.ends_with("/debug/pprof/trace?debug=0&seconds=1.5"), "{}", rep.url);
+    let rep = capture(
+        &url,
+        Some(Duration::from_millis(1500)),
+        &dir.path().join("t"),
+        &quick_opts(),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(
+        srv.requests.lock().unwrap().as_slice(),
+        ["GET /debug/pprof/trace?debug=0&seconds=1.5 HTTP/1.1"]
+    );
+    assert!(
+        rep.url.ends_with("/debug/pprof/trace?debug=0&seconds=1.5"),
+        "{}",
+        rep.url
+    );
 }
 
 #[test]
 fn a_refused_connection_is_reported_quickly() {
     let dir = tempfile::tempdir().unwrap();
     let t = Instant::now();
-    let e = run(&format!("http://{}", closed_port()), dir.path(), &quick_opts()).unwrap_err();
+    let e = run(
+        &format!("http://{}", closed_port()),
+        dir.path(),
+        &quick_opts(),
+    )
+    .unwrap_err();
     assert!(matches!(e, CaptureError::Connect { .. }), "{e:?}");
     assert!(e.to_string().contains("cannot connect"), "{e}");
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
@@ -76,12 +104,18 @@ fn a_refused_connection_is_reported_quickly() {
 fn a_server_that_never_answers_times_out_within_the_deadline() {
     let srv = FakeServer::start(1, |c| c.hold(Duration::from_secs(20)));
     let dir = tempfile::tempdir().unwrap();
-    let opts = CaptureOptions { margin: Duration::from_secs(1), ..quick_opts() };
+    let opts = CaptureOptions {
+        margin: Duration::from_secs(1),
+        ..quick_opts()
+    };
     let t = Instant::now();
     let e = run(&srv.url(), dir.path(), &opts).unwrap_err();
     let took = t.elapsed();
     assert!(matches!(e, CaptureError::NoResponse { .. }), "{e:?}");
-    assert!(took >= Duration::from_secs(2) && took < Duration::from_secs(6), "{took:?}");
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
     assert!(e.to_string().contains("no response after "), "{e}");
     assert_clean(dir.path(), None);
 }
@@ -94,22 +128,44 @@ fn an_html_error_page_with_status_200_is_not_a_trace() {
     });
     let dir = tempfile::tempdir().unwrap();
     let e = run(&srv.url(), dir.path(), &quick_opts()).unwrap_err();
-    let CaptureError::NotATrace { status, first_line, title, content_type, .. } = &e else { panic!("{e:?}") };
+    let CaptureError::NotATrace {
+        status,
+        first_line,
+        title,
+        content_type,
+        ..
+    } = &e
+    else {
+        panic!("{e:?}")
+    };
     assert_eq!(*status, 200);
     assert_eq!(first_line, "<!DOCTYPE html>");
     assert_eq!(title.as_deref(), Some("Sign in - Dashboard"));
     assert_eq!(content_type.as_deref(), Some("text/html; charset=utf-8"));
     let msg = e.to_string();
-    assert!(msg.contains("(HTTP 200) is not a Go execution trace") && msg.contains("Sign in - Dashboard"), "{msg}");
+    assert!(
+        msg.contains("(HTTP 200) is not a Go execution trace")
+            && msg.contains("Sign in - Dashboard"),
+        "{msg}"
+    );
     assert_clean(dir.path(), None);
 }
 
 #[test]
 fn a_404_reports_status_and_first_line() {
-    let srv = FakeServer::start(1, |c| c.respond("404 Not Found", "text/plain; charset=utf-8", b"404 page not found\n"));
+    let srv = FakeServer::start(1, |c| {
+        c.respond(
+            "404 Not Found",
+            "text/plain; charset=utf-8",
+            b"404 page not found\n",
+        )
+    });
     let dir = tempfile::tempdir().unwrap();
     let e = run(&srv.url(), dir.path(), &quick_opts()).unwrap_err();
-    assert!(matches!(&e, CaptureError::Http { status: 404, first_line, .. } if first_line == "404 page not found"), "{e:?}");
+    assert!(
+        matches!(&e, CaptureError::Http { status: 404, first_line, .. } if first_line == "404 page not found"),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("HTTP 404 Not Found; Content-Type text/plain; charset=utf-8; the body begins \"404 page not found\""), "{e}");
     assert_clean(dir.path(), None);
 }
@@ -123,9 +179,22 @@ fn an_error_body_is_quoted_defanged_and_truncated() {
     });
     let dir = tempfile::tempdir().unwrap();
     let e = run(&srv.url(), dir.path(), &quick_opts()).unwrap_err();
-    let CaptureError::Http { status: 500, first_line, .. } = &e else { panic!("{e:?}") };
-    assert!(first_line.starts_with("\\u{1b}]0;pwned\\u{7}Could not enable tracing"), "{first_line}");
-    assert!(first_line.chars().count() <= 170 && first_line.ends_with('…'), "{first_line}");
+    let CaptureError::Http {
+        status: 500,
+        first_line,
+        ..
+    } = &e
+    else {
+        panic!("{e:?}")
+    };
+    assert!(
+        first_line.starts_with("\\u{1b}]0;pwned\\u{7}Could not enable tracing"),
+        "{first_line}"
+    );
+    assert!(
+        first_line.chars().count() <= 170 && first_line.ends_with('…'),
+        "{first_line}"
+    );
     assert!(!e.to_string().chars().any(|c| c.is_control()), "{e}");
     assert_clean(dir.path(), None);
 }
@@ -151,7 +220,10 @@ fn an_empty_body_or_a_peer_that_is_not_http_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let srv = FakeServer::start(1, |c| c.respond("200 OK", "application/octet-stream", b""));
     let e = run(&srv.url(), dir.path(), &quick_opts()).unwrap_err();
-    assert!(matches!(&e, CaptureError::NotATrace { bytes: 0, .. }), "{e:?}");
+    assert!(
+        matches!(&e, CaptureError::NotATrace { bytes: 0, .. }),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("the body is empty"), "{e}");
     let srv = FakeServer::start(1, |c| {
         c.send(b"SSH-2.0-OpenSSH_9.6\r\n");
@@ -164,24 +236,45 @@ fn an_empty_body_or_a_peer_that_is_not_http_is_an_error() {
 /// Serves `trace` announcing its full length but sends only `cut` bytes.
 fn cut_server(trace: Vec<u8>, cut: usize, with_length: bool) -> FakeServer {
     FakeServer::start(1, move |c| {
-        if c.head("200 OK", "application/octet-stream", with_length.then_some(trace.len())) {
+        if c.head(
+            "200 OK",
+            "application/octet-stream",
+            with_length.then_some(trace.len()),
+        ) {
             c.send(&trace[..cut]);
         }
         let _ = c.stream.shutdown(std::net::Shutdown::Both);
     })
 }
 
-fn check_salvage(trace: &[u8], ends: &[usize], cut: usize, i: &gotrace_capture::Interrupted, dir: &Path) {
+fn check_salvage(
+    trace: &[u8],
+    ends: &[usize],
+    cut: usize,
+    i: &gotrace_capture::Interrupted,
+    dir: &Path,
+) {
     let kept = ends.iter().copied().filter(|&e| e <= cut).max().unwrap();
-    let s = i.salvage.as_ref().unwrap_or_else(|e| panic!("nothing kept: {e}"));
+    let s = i
+        .salvage
+        .as_ref()
+        .unwrap_or_else(|e| panic!("nothing kept: {e}"));
     assert_eq!(i.received_bytes, cut as u64);
     assert_eq!(s.path, dir.join("out.trace.partial"));
     assert_eq!(s.kept_bytes, kept as u64);
     assert_eq!(s.dropped_bytes(), (cut - kept) as u64);
     let n = ends.iter().filter(|&&e| e <= cut).count() as u64;
     assert_eq!(s.generations, n);
-    assert_eq!(std::fs::read(&s.path).unwrap(), trace[..kept], "the partial file is the complete generations, verbatim");
-    assert_eq!(read_fully(&s.path), (n, s.events), "the partial file reads cleanly");
+    assert_eq!(
+        std::fs::read(&s.path).unwrap(),
+        trace[..kept],
+        "the partial file is the complete generations, verbatim"
+    );
+    assert_eq!(
+        read_fully(&s.path),
+        (n, s.events),
+        "the partial file reads cleanly"
+    );
     assert_clean(dir, Some("out.trace.partial"));
 }
 
@@ -200,7 +293,10 @@ fn a_stream_cut_in_the_second_generation_keeps_the_first_as_partial() {
         assert!(matches!(i.cause, Cause::Cut(_)), "{rel}: {:?}", i.cause);
         check_salvage(&trace, &ends, cut, &i, dir.path());
         assert_eq!(i.salvage.as_ref().unwrap().generations, 1, "{rel}");
-        assert!(msg.contains("kept the 1 complete generation (") && msg.contains("out.trace.partial"), "{msg}");
+        assert!(
+            msg.contains("kept the 1 complete generation (") && msg.contains("out.trace.partial"),
+            "{msg}"
+        );
         assert!(msg.contains("lost: "), "{msg}");
     }
 }
@@ -216,7 +312,11 @@ fn a_close_delimited_body_that_ends_mid_trace_is_caught_by_the_reader() {
         let srv = cut_server(trace.clone(), cut, false);
         let dir = tempfile::tempdir().unwrap();
         let i = interrupted(run(&srv.url(), dir.path(), &quick_opts()).unwrap_err());
-        assert!(matches!(&i.cause, Cause::Truncated(_)), "{rel}: {:?}", i.cause);
+        assert!(
+            matches!(&i.cause, Cause::Truncated(_)),
+            "{rel}: {:?}",
+            i.cause
+        );
         check_salvage(&trace, &ends, cut, &i, dir.path());
         assert_eq!(i.salvage.as_ref().unwrap().generations, 2, "{rel}");
     }
@@ -229,7 +329,11 @@ fn a_cut_before_any_complete_generation_keeps_nothing() {
     let srv = cut_server(trace, ends[0] / 2, true);
     let dir = tempfile::tempdir().unwrap();
     let e = run(&srv.url(), dir.path(), &quick_opts()).unwrap_err();
-    assert!(e.to_string().contains("nothing kept: no generation was received complete"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("nothing kept: no generation was received complete"),
+        "{e}"
+    );
     assert!(interrupted(e).salvage.is_err());
     assert_clean(dir.path(), None);
 }
@@ -246,11 +350,19 @@ fn a_stream_that_stalls_midway_is_cut_off_and_salvaged() {
         }
     });
     let dir = tempfile::tempdir().unwrap();
-    let opts = CaptureOptions { margin: Duration::from_secs(10), stall_timeout: Duration::from_millis(500), ..quick_opts() };
+    let opts = CaptureOptions {
+        margin: Duration::from_secs(10),
+        stall_timeout: Duration::from_millis(500),
+        ..quick_opts()
+    };
     let t = Instant::now();
     let i = interrupted(run(&srv.url(), dir.path(), &opts).unwrap_err());
     assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
-    assert!(matches!(i.cause, Cause::Stalled(d) if d >= Duration::from_millis(500)), "{:?}", i.cause);
+    assert!(
+        matches!(i.cause, Cause::Stalled(d) if d >= Duration::from_millis(500)),
+        "{:?}",
+        i.cause
+    );
     assert_eq!(i.salvage.as_ref().unwrap().generations, 1);
     assert_clean(dir.path(), Some("out.trace.partial"));
 }
@@ -269,15 +381,28 @@ fn a_trickling_stream_stops_at_the_overall_deadline() {
         }
     });
     let dir = tempfile::tempdir().unwrap();
-    let opts = CaptureOptions { margin: Duration::from_secs(1), ..quick_opts() };
+    let opts = CaptureOptions {
+        margin: Duration::from_secs(1),
+        ..quick_opts()
+    };
     let t = Instant::now();
     let i = interrupted(run(&srv.url(), dir.path(), &opts).unwrap_err());
     let took = t.elapsed();
-    assert!(took >= Duration::from_secs(2) && took < Duration::from_secs(6), "{took:?}");
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
     assert!(matches!(i.cause, Cause::Deadline(_)), "{:?}", i.cause);
-    assert!(i.received_bytes > 0 && i.received_bytes < 47254, "{}", i.received_bytes);
+    assert!(
+        i.received_bytes > 0 && i.received_bytes < 47254,
+        "{}",
+        i.received_bytes
+    );
     match &i.salvage {
-        Ok(s) => assert_clean(dir.path(), Some(s.path.file_name().unwrap().to_str().unwrap())),
+        Ok(s) => assert_clean(
+            dir.path(),
+            Some(s.path.file_name().unwrap().to_str().unwrap()),
+        ),
         Err(_) => assert_clean(dir.path(), None),
     }
 }
@@ -297,11 +422,23 @@ fn a_huge_body_is_cut_off_at_the_cap() {
         }
     });
     let dir = tempfile::tempdir().unwrap();
-    let opts = CaptureOptions { max_bytes: 256 << 10, ..quick_opts() };
+    let opts = CaptureOptions {
+        max_bytes: 256 << 10,
+        ..quick_opts()
+    };
     let e = run(&srv.url(), dir.path(), &opts).unwrap_err();
-    assert!(e.to_string().contains("exceeded the cap of 256.0 KiB"), "{e}");
+    assert!(
+        e.to_string().contains("exceeded the cap of 256.0 KiB"),
+        "{e}"
+    );
     let i = interrupted(e);
-    assert_eq!(i.cause, Cause::TooLarge { cap: 256 << 10, announced: None });
+    assert_eq!(
+        i.cause,
+        Cause::TooLarge {
+            cap: 256 << 10,
+            announced: None
+        }
+    );
     assert_eq!(i.received_bytes, 256 << 10);
     assert!(i.salvage.is_err());
     assert_clean(dir.path(), None);
@@ -315,7 +452,13 @@ fn an_announced_length_beyond_the_cap_is_refused_before_reading() {
     });
     let dir = tempfile::tempdir().unwrap();
     let i = interrupted(run(&srv.url(), dir.path(), &quick_opts()).unwrap_err());
-    assert_eq!(i.cause, Cause::TooLarge { cap: 4 << 30, announced: Some(100_000_000_000) });
+    assert_eq!(
+        i.cause,
+        Cause::TooLarge {
+            cap: 4 << 30,
+            announced: Some(100_000_000_000)
+        }
+    );
     assert_clean(dir.path(), None);
 }
 
@@ -326,14 +469,37 @@ fn a_real_trace_beyond_the_cap_keeps_its_complete_generations() {
     let cap = ends[1] + 100;
     let srv = FakeServer::serving(trace.clone(), 1);
     let dir = tempfile::tempdir().unwrap();
-    let opts = CaptureOptions { max_bytes: cap as u64, ..quick_opts() };
+    let opts = CaptureOptions {
+        max_bytes: cap as u64,
+        ..quick_opts()
+    };
     let i = interrupted(run(&srv.url(), dir.path(), &opts).unwrap_err());
-    assert!(matches!(i.cause, Cause::TooLarge { announced: Some(_), .. }), "{:?}", i.cause);
+    assert!(
+        matches!(
+            i.cause,
+            Cause::TooLarge {
+                announced: Some(_),
+                ..
+            }
+        ),
+        "{:?}",
+        i.cause
+    );
 
     // Without Content-Length the cap bites while reading.
     let srv = cut_server(trace.clone(), trace.len(), false);
     let i = interrupted(run(&srv.url(), dir.path(), &opts).unwrap_err());
-    assert!(matches!(i.cause, Cause::TooLarge { announced: None, .. }), "{:?}", i.cause);
+    assert!(
+        matches!(
+            i.cause,
+            Cause::TooLarge {
+                announced: None,
+                ..
+            }
+        ),
+        "{:?}",
+        i.cause
+    );
     check_salvage(&trace, &ends, cap, &i, dir.path());
     assert_eq!(i.salvage.unwrap().generations, 2);
 }
@@ -351,7 +517,11 @@ fn cancelling_keeps_what_is_complete_and_returns_promptly() {
     });
     let dir = tempfile::tempdir().unwrap();
     let cancel = Arc::new(AtomicBool::new(false));
-    let opts = CaptureOptions { cancel: Some(cancel.clone()), stall_timeout: Duration::from_secs(20), ..quick_opts() };
+    let opts = CaptureOptions {
+        cancel: Some(cancel.clone()),
+        stall_timeout: Duration::from_secs(20),
+        ..quick_opts()
+    };
     let setter = {
         let cancel = cancel.clone();
         std::thread::spawn(move || {
@@ -378,10 +548,19 @@ fn cancelling_keeps_what_is_complete_and_returns_promptly() {
 
 #[test]
 fn an_unsupported_version_is_saved_with_a_warning() {
-    let srv = FakeServer::start(1, |c| c.respond("200 OK", "application/octet-stream", b"go 1.99 trace\0\0\0\x01\x02\x03"));
+    let srv = FakeServer::start(1, |c| {
+        c.respond(
+            "200 OK",
+            "application/octet-stream",
+            b"go 1.99 trace\0\0\0\x01\x02\x03",
+        )
+    });
     let dir = tempfile::tempdir().unwrap();
     let rep = run(&srv.url(), dir.path(), &quick_opts()).unwrap();
-    assert_eq!((rep.version, rep.header.as_str(), rep.generations), (None, "go 1.99 trace", None));
+    assert_eq!(
+        (rep.version, rep.header.as_str(), rep.generations),
+        (None, "go 1.99 trace", None)
+    );
     assert!(rep.warning.unwrap().contains("not supported"));
     assert_eq!(names(dir.path()), ["out.trace"]);
 }
@@ -405,10 +584,22 @@ fn an_existing_file_is_replaced_only_by_a_complete_capture() {
 fn bad_urls_and_destinations_are_rejected_before_connecting() {
     let dir = tempfile::tempdir().unwrap();
     let e = run("https://127.0.0.1:1", dir.path(), &quick_opts()).unwrap_err();
-    assert!(matches!(&e, CaptureError::BadUrl { reason, .. } if reason.contains("TLS")), "{e:?}");
-    let e = capture("http://127.0.0.1:1", ONE_SECOND, &dir.path().join("no/such/dir/t"), &quick_opts(), &mut |_| {})
-        .unwrap_err();
-    assert!(matches!(&e, CaptureError::Local { reason, .. } if reason.contains("does not exist")), "{e:?}");
+    assert!(
+        matches!(&e, CaptureError::BadUrl { reason, .. } if reason.contains("TLS")),
+        "{e:?}"
+    );
+    let e = capture(
+        "http://127.0.0.1:1",
+        ONE_SECOND,
+        &dir.path().join("no/such/dir/t"),
+        &quick_opts(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, CaptureError::Local { reason, .. } if reason.contains("does not exist")),
+        "{e:?}"
+    );
     assert_clean(dir.path(), None);
 }
 
@@ -418,12 +609,18 @@ fn go_1_21_traces_are_captured_whole_but_cannot_be_salvaged() {
     let srv = FakeServer::serving(trace.clone(), 1);
     let dir = tempfile::tempdir().unwrap();
     let rep = run(&srv.url(), dir.path(), &quick_opts()).unwrap();
-    assert_eq!((rep.header.as_str(), rep.generations), ("go 1.21 trace", Some(1)));
+    assert_eq!(
+        (rep.header.as_str(), rep.generations),
+        ("go 1.21 trace", Some(1))
+    );
     assert_eq!(std::fs::read(dir.path().join("out.trace")).unwrap(), trace);
 
     let srv = cut_server(trace.clone(), trace.len() / 2, true);
     std::fs::remove_file(dir.path().join("out.trace")).unwrap();
     let e = run(&srv.url(), dir.path(), &quick_opts()).unwrap_err();
-    assert!(e.to_string().contains("nothing kept") && e.to_string().contains("Go 1.21 and older"), "{e}");
+    assert!(
+        e.to_string().contains("nothing kept") && e.to_string().contains("Go 1.21 and older"),
+        "{e}"
+    );
     assert_clean(dir.path(), None);
 }

@@ -3,7 +3,9 @@
 //! scripts/test) or the one `GOTRACE_GOROOT` names.
 #![allow(clippy::result_large_err)]
 
-use gotrace_capture::{capture, record, stw_pauses, CaptureError, CaptureOptions, RecordEvent, RecordOptions};
+use gotrace_capture::{
+    capture, record, stw_pauses, CaptureError, CaptureOptions, RecordEvent, RecordOptions,
+};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -49,7 +51,11 @@ fn start_go_server(work: &Path) -> GoServer {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/goserver/main.go");
     std::fs::copy(&src, work.join("main.go")).unwrap();
     std::fs::write(work.join("go.mod"), "module goserver\n\ngo 1.22\n").unwrap();
-    let bin = work.join(if cfg!(windows) { "goserver.exe" } else { "goserver" });
+    let bin = work.join(if cfg!(windows) {
+        "goserver.exe"
+    } else {
+        "goserver"
+    });
     let mut cmd = Command::new(go_binary());
     cmd.args(["build", "-o"])
         .arg(&bin)
@@ -63,8 +69,14 @@ fn start_go_server(work: &Path) -> GoServer {
     if std::env::var_os("HOME").is_none() && std::env::var_os("GOCACHE").is_none() {
         cmd.env("GOCACHE", work.join("gocache"));
     }
-    let out = cmd.output().unwrap_or_else(|e| panic!("running go build: {e}"));
-    assert!(out.status.success(), "go build failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("running go build: {e}"));
+    assert!(
+        out.status.success(),
+        "go build failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let mut child = Command::new(&bin)
         .arg("-lifetime=60s")
@@ -80,10 +92,18 @@ fn start_go_server(work: &Path) -> GoServer {
         let _ = std::io::BufReader::new(stdout).read_line(&mut line);
         let _ = tx.send(line);
     });
-    let mut server = GoServer { child, addr: String::new() };
-    let line = rx.recv_timeout(Duration::from_secs(20)).expect("the Go server did not print its address");
+    let mut server = GoServer {
+        child,
+        addr: String::new(),
+    };
+    let line = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the Go server did not print its address");
     server.addr = line.trim().to_string();
-    assert!(server.addr.starts_with("127.0.0.1:"), "unexpected address line {line:?}");
+    assert!(
+        server.addr.starts_with("127.0.0.1:"),
+        "unexpected address line {line:?}"
+    );
     server
 }
 
@@ -97,30 +117,59 @@ fn captures_from_a_real_go_server() {
     // 1. One capture, read back fully.
     let path = out.path().join("live.trace");
     let mut saw_receiving = false;
-    let rep = capture(&base, Some(Duration::from_secs(1)), &path, &CaptureOptions::default(), &mut |p| {
-        saw_receiving |= p.bytes > 0;
-    })
+    let rep = capture(
+        &base,
+        Some(Duration::from_secs(1)),
+        &path,
+        &CaptureOptions::default(),
+        &mut |p| {
+            saw_receiving |= p.bytes > 0;
+        },
+    )
     .unwrap_or_else(|e| panic!("{e}"));
     assert!(saw_receiving);
     let mut r = gotrace::Reader::open(&path).unwrap();
     let (mut events, mut syncs) = (0u64, 0u64);
-    while let Some(ev) = r.read_event().unwrap_or_else(|e| panic!("reading the live trace: {e}")) {
+    while let Some(ev) = r
+        .read_event()
+        .unwrap_or_else(|e| panic!("reading the live trace: {e}"))
+    {
         events += 1;
         syncs += (ev.kind() == gotrace::EventKind::Sync) as u64;
     }
     assert!(syncs >= 2 && events > 100, "{syncs} syncs, {events} events");
-    assert_eq!((rep.generations, rep.events), (Some(syncs - 1), Some(events)));
+    assert_eq!(
+        (rep.generations, rep.events),
+        (Some(syncs - 1), Some(events))
+    );
     assert_eq!(rep.bytes, std::fs::metadata(&path).unwrap().len());
-    assert!(!stw_pauses(&path).unwrap().is_empty(), "the server forces GCs, so the trace has STW pauses");
+    assert!(
+        !stw_pauses(&path).unwrap().is_empty(),
+        "the server forces GCs, so the trace has STW pauses"
+    );
 
     // 2. Go serves one trace at a time: of two overlapping captures, one
     //    gets the server's 500 and its message.
     let a = {
         let (base, p) = (base.clone(), out.path().join("a.trace"));
-        std::thread::spawn(move || capture(&base, Some(Duration::from_secs(2)), &p, &CaptureOptions::default(), &mut |_| {}))
+        std::thread::spawn(move || {
+            capture(
+                &base,
+                Some(Duration::from_secs(2)),
+                &p,
+                &CaptureOptions::default(),
+                &mut |_| {},
+            )
+        })
     };
     std::thread::sleep(Duration::from_millis(700));
-    let b = capture(&base, Some(Duration::from_secs(1)), &out.path().join("b.trace"), &CaptureOptions::default(), &mut |_| {});
+    let b = capture(
+        &base,
+        Some(Duration::from_secs(1)),
+        &out.path().join("b.trace"),
+        &CaptureOptions::default(),
+        &mut |_| {},
+    );
     let a = a.join().unwrap();
     let (ok, err) = match (a, b) {
         (Ok(r), Err(e)) | (Err(e), Ok(r)) => (r, e),
@@ -128,8 +177,16 @@ fn captures_from_a_real_go_server() {
     };
     read_fully_ok(&ok.path);
     match &err {
-        CaptureError::Http { status: 500, first_line, .. } => {
-            assert!(first_line.contains("Could not enable tracing") && first_line.contains("already enabled"), "{first_line}")
+        CaptureError::Http {
+            status: 500,
+            first_line,
+            ..
+        } => {
+            assert!(
+                first_line.contains("Could not enable tracing")
+                    && first_line.contains("already enabled"),
+                "{first_line}"
+            )
         }
         e => panic!("want HTTP 500, got {e:?}"),
     }
@@ -141,7 +198,12 @@ fn captures_from_a_real_go_server() {
     o.seconds = Duration::from_millis(500);
     o.keep = 5;
     o.max_iterations = Some(2);
-    o.trigger = Some("stw>0".parse::<gotrace_capture::Condition>().unwrap().into_trigger());
+    o.trigger = Some(
+        "stw>0"
+            .parse::<gotrace_capture::Condition>()
+            .unwrap()
+            .into_trigger(),
+    );
     let s = record(o, &mut |ev| {
         if let RecordEvent::Failed { error, .. } = ev {
             panic!("{error}")
@@ -156,5 +218,9 @@ fn captures_from_a_real_go_server() {
 
 fn read_fully_ok(p: &Path) {
     let mut r = gotrace::Reader::open(p).unwrap();
-    while r.read_event().unwrap_or_else(|e| panic!("{}: {e}", p.display())).is_some() {}
+    while r
+        .read_event()
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .is_some()
+    {}
 }

@@ -6,7 +6,8 @@ mod common;
 
 use common::*;
 use gotrace_capture::{
-    is_recorded_name, longest_stw, BoxError, record, stw_pauses, Condition, RecordError, RecordEvent, RecordOptions, StopReason,
+    is_recorded_name, longest_stw, record, stw_pauses, BoxError, Condition, RecordError,
+    RecordEvent, RecordOptions, StopReason,
 };
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -44,12 +45,22 @@ fn five_captures_with_keep_3_leave_the_3_newest() {
     let mut o = opts(srv.url(), dir.path(), 5);
     o.keep = 3;
     let (s, kept, deleted) = run(o);
-    assert_eq!((s.iterations, s.captured, s.failed, s.rejected, s.stopped_by), (5, 5, 0, 0, StopReason::Iterations));
+    assert_eq!(
+        (s.iterations, s.captured, s.failed, s.rejected, s.stopped_by),
+        (5, 5, 0, 0, StopReason::Iterations)
+    );
     assert_eq!(kept.len(), 5);
     assert_eq!(deleted, kept[..2]);
     assert_eq!(s.files, kept[2..]);
-    let on_disk: Vec<PathBuf> = names(dir.path()).into_iter().map(|n| dir.path().join(n)).collect();
-    assert_eq!(on_disk, kept[2..], "exactly the 3 newest remain, and nothing else");
+    let on_disk: Vec<PathBuf> = names(dir.path())
+        .into_iter()
+        .map(|n| dir.path().join(n))
+        .collect();
+    assert_eq!(
+        on_disk,
+        kept[2..],
+        "exactly the 3 newest remain, and nothing else"
+    );
     for p in &on_disk {
         assert!(is_recorded_name(p.file_name().unwrap().to_str().unwrap()));
         assert_eq!(std::fs::read(p).unwrap(), trace);
@@ -94,7 +105,9 @@ fn a_failing_trigger_keeps_the_capture() {
     let srv = FakeServer::serving(corpus_bytes("go1.27/cgo.trace"), 1);
     let dir = tempfile::tempdir().unwrap();
     let mut o = opts(srv.url(), dir.path(), 1);
-    o.trigger = Some(Box::new(|_: &Path| -> Result<bool, BoxError> { Err("analysis exploded".into()) }));
+    o.trigger = Some(Box::new(|_: &Path| -> Result<bool, BoxError> {
+        Err("analysis exploded".into())
+    }));
     let mut failed = 0;
     let s = record(o, &mut |ev| {
         if let RecordEvent::TriggerFailed { error, .. } = ev {
@@ -137,9 +150,16 @@ fn the_stw_trigger_keeps_exactly_the_captures_over_the_threshold() {
     let pauses = stw_by_hand(&corpus(rel));
     assert!(pauses.len() >= 2, "{rel} has {} STW pauses", pauses.len());
     let longest = *pauses.iter().max().unwrap();
-    let lib: Vec<Duration> = stw_pauses(&corpus(rel)).unwrap().iter().map(|p| p.duration).collect();
+    let lib: Vec<Duration> = stw_pauses(&corpus(rel))
+        .unwrap()
+        .iter()
+        .map(|p| p.duration)
+        .collect();
     assert_eq!(lib, pauses);
-    assert_eq!(longest_stw(&corpus(rel)).unwrap().unwrap().duration, longest);
+    assert_eq!(
+        longest_stw(&corpus(rel)).unwrap().unwrap().duration,
+        longest
+    );
 
     let ns = longest.as_nanos();
     for (cond, keeps) in [
@@ -190,7 +210,10 @@ fn a_cut_capture_is_kept_as_partial() {
     assert_eq!((failures, s.failed, s.captured), (1, 1, 0));
     assert_eq!(s.files, kept);
     let name = names(dir.path()).pop().unwrap();
-    assert!(name.ends_with(".trace.partial") && is_recorded_name(&name), "{name}");
+    assert!(
+        name.ends_with(".trace.partial") && is_recorded_name(&name),
+        "{name}"
+    );
     assert_eq!(read_fully(&dir.path().join(name)).0, 1);
 }
 
@@ -214,7 +237,10 @@ fn stopping_while_waiting_returns_promptly() {
     })
     .unwrap();
     assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
-    assert_eq!((s.iterations, s.stopped_by, s.files.len()), (1, StopReason::Stopped, 1));
+    assert_eq!(
+        (s.iterations, s.stopped_by, s.files.len()),
+        (1, StopReason::Stopped, 1)
+    );
 }
 
 #[test]
@@ -239,23 +265,41 @@ fn stopping_during_a_capture_abandons_it_without_leftovers() {
     let s = record(o, &mut |_| {}).unwrap();
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
     assert_eq!((s.iterations, s.stopped_by), (1, StopReason::Stopped));
-    assert_eq!(names(dir.path()), Vec::<String>::new(), "no pending, temporary or partial file");
+    assert_eq!(
+        names(dir.path()),
+        Vec::<String>::new(),
+        "no pending, temporary or partial file"
+    );
 }
 
 #[test]
 fn leftovers_are_cleaned_and_other_files_left_alone() {
     let srv = FakeServer::serving(corpus_bytes("go1.27/cgo.trace"), 1);
     let dir = tempfile::tempdir().unwrap();
-    for n in ["notes.txt", ".gotrace-pending-gotrace-20200101T000000.000Z.trace", "..gotrace-pending-x.trace.1-0.tmp"] {
+    for n in [
+        "notes.txt",
+        ".gotrace-pending-gotrace-20200101T000000.000Z.trace",
+        "..gotrace-pending-x.trace.1-0.tmp",
+    ] {
         std::fs::write(dir.path().join(n), b"x").unwrap();
     }
     // An old capture from an earlier run counts against `keep`.
-    std::fs::write(dir.path().join("gotrace-20200101T000000.000Z.trace"), b"old").unwrap();
+    std::fs::write(
+        dir.path().join("gotrace-20200101T000000.000Z.trace"),
+        b"old",
+    )
+    .unwrap();
     let mut o = opts(srv.url(), dir.path(), 1);
     o.keep = 1;
     let (s, kept, deleted) = run(o);
-    assert_eq!(deleted, [dir.path().join("gotrace-20200101T000000.000Z.trace")]);
-    let mut want = vec!["notes.txt".to_string(), kept[0].file_name().unwrap().to_string_lossy().into_owned()];
+    assert_eq!(
+        deleted,
+        [dir.path().join("gotrace-20200101T000000.000Z.trace")]
+    );
+    let mut want = vec![
+        "notes.txt".to_string(),
+        kept[0].file_name().unwrap().to_string_lossy().into_owned(),
+    ];
     want.sort();
     assert_eq!(names(dir.path()), want);
     assert_eq!(s.files, kept);
@@ -263,7 +307,9 @@ fn leftovers_are_cleaned_and_other_files_left_alone() {
 
 #[test]
 fn repeated_failures_can_end_the_recording() {
-    let srv = FakeServer::start(5, |c| c.respond("404 Not Found", "text/plain", b"404 page not found\n"));
+    let srv = FakeServer::start(5, |c| {
+        c.respond("404 Not Found", "text/plain", b"404 page not found\n")
+    });
     let dir = tempfile::tempdir().unwrap();
     let mut o = opts(srv.url(), dir.path(), 5);
     o.max_consecutive_failures = Some(2);
@@ -274,10 +320,19 @@ fn repeated_failures_can_end_the_recording() {
         }
     })
     .unwrap_err();
-    assert!(matches!(e, RecordError::TooManyFailures { count: 2, .. }), "{e:?}");
+    assert!(
+        matches!(e, RecordError::TooManyFailures { count: 2, .. }),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("404 page not found"), "{e}");
     assert_eq!(failures, 2);
     assert_eq!(names(dir.path()), Vec::<String>::new());
-    let bad = RecordOptions { keep: 0, ..RecordOptions::new(srv.url(), dir.path()) };
-    assert!(matches!(record(bad, &mut |_| {}), Err(RecordError::Options(_))));
+    let bad = RecordOptions {
+        keep: 0,
+        ..RecordOptions::new(srv.url(), dir.path())
+    };
+    assert!(matches!(
+        record(bad, &mut |_| {}),
+        Err(RecordError::Options(_))
+    ));
 }

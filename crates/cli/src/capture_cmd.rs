@@ -3,8 +3,8 @@
 
 use anyhow::{anyhow, Result};
 use gotrace_capture::{
-    format_bytes, parse_duration, parse_size, record as record_loop, trace_url, CaptureOptions, Condition, Phase,
-    Progress, RecordEvent, RecordOptions, DEFAULT_MAX_BYTES,
+    format_bytes, parse_duration, parse_size, record as record_loop, trace_url, CaptureOptions,
+    Condition, Phase, Progress, RecordEvent, RecordOptions, DEFAULT_MAX_BYTES,
 };
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -73,7 +73,9 @@ fn parse_seconds(s: &str) -> Result<Duration, String> {
         return if v.is_finite() && v > 0.0 && v < 1e9 {
             Ok(Duration::from_secs_f64(v))
         } else {
-            Err(format!("invalid duration {s:?}: want a positive number of seconds"))
+            Err(format!(
+                "invalid duration {s:?}: want a positive number of seconds"
+            ))
         };
     }
     match parse_duration(s)? {
@@ -120,7 +122,10 @@ fn interrupted() -> Arc<AtomicBool> {
 }
 
 fn progress_bar(seconds: Duration) -> ProgressBar {
-    let pb = ProgressBar::with_draw_target(Some(seconds.as_millis().max(1) as u64), ProgressDrawTarget::stderr());
+    let pb = ProgressBar::with_draw_target(
+        Some(seconds.as_millis().max(1) as u64),
+        ProgressDrawTarget::stderr(),
+    );
     pb.set_style(
         ProgressStyle::with_template("{spinner} capturing [{bar:30}] {msg}")
             .expect("valid template")
@@ -138,7 +143,10 @@ fn show(pb: &ProgressBar, p: &Progress) {
         Phase::Requesting if p.elapsed > p.seconds => format!("{clock}, waiting for the server"),
         Phase::Requesting => format!("{clock}, connecting"),
         Phase::Receiving if p.elapsed > p.seconds => {
-            format!("{clock}, {} received, the server is finishing", HumanBytes(p.bytes))
+            format!(
+                "{clock}, {} received, the server is finishing",
+                HumanBytes(p.bytes)
+            )
         }
         Phase::Receiving => format!("{clock}, {} received", HumanBytes(p.bytes)),
         Phase::Validating => format!("{} received, checking the trace", HumanBytes(p.bytes)),
@@ -156,20 +164,39 @@ fn secs(d: Duration) -> String {
 
 /// `gotrace capture URL [--seconds N] [-o FILE] [--view]`.
 pub fn capture(args: CaptureArgs) -> Result<()> {
-    let target = trace_url(&args.url, args.seconds).map_err(|e| anyhow!("bad URL {:?}: {e}", args.url))?;
+    let target =
+        trace_url(&args.url, args.seconds).map_err(|e| anyhow!("bad URL {:?}: {e}", args.url))?;
     let output = match &args.output {
         Some(o) => o.clone(),
         None => fresh(PathBuf::from(target.default_file_name())),
     };
-    let opts = CaptureOptions { max_bytes: args.max_bytes, cancel: Some(interrupted()), ..Default::default() };
-    eprintln!("tracing {} for {}; Ctrl-C stops early and keeps what is complete", target.url, secs(target.seconds));
+    let opts = CaptureOptions {
+        max_bytes: args.max_bytes,
+        cancel: Some(interrupted()),
+        ..Default::default()
+    };
+    eprintln!(
+        "tracing {} for {}; Ctrl-C stops early and keeps what is complete",
+        target.url,
+        secs(target.seconds)
+    );
     let pb = progress_bar(target.seconds);
-    let res = gotrace_capture::capture(&args.url, args.seconds, &output, &opts, &mut |p| show(&pb, p));
+    let res = gotrace_capture::capture(&args.url, args.seconds, &output, &opts, &mut |p| {
+        show(&pb, p)
+    });
     pb.finish_and_clear();
     let rep = res?;
-    let mut line = format!("wrote {}: {}, {}", rep.path.display(), format_bytes(rep.bytes), rep.header);
+    let mut line = format!(
+        "wrote {}: {}, {}",
+        rep.path.display(),
+        format_bytes(rep.bytes),
+        rep.header
+    );
     if let (Some(g), Some(e)) = (rep.generations, rep.events) {
-        line += &format!(", {g} generation{}, {e} events", if g == 1 { "" } else { "s" });
+        line += &format!(
+            ", {g} generation{}, {e} events",
+            if g == 1 { "" } else { "s" }
+        );
     }
     println!("{line} ({:.1}s)", rep.elapsed.as_secs_f64());
     if let Some(w) = &rep.warning {
@@ -191,7 +218,10 @@ fn fresh(name: PathBuf) -> PathBuf {
     if !taken(&name) {
         return name;
     }
-    let stem = name.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = name
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     (1..)
         .map(|i| name.with_file_name(format!("{stem}-{i}.trace")))
         .find(|p| !taken(p))
@@ -211,7 +241,8 @@ pub fn capture_and_view(url: &Path) -> Result<()> {
 
 /// `gotrace record URL --every 10s --seconds 5 --keep 20 --dir D [--max-bytes SIZE] [--on COND]`.
 pub fn record(args: RecordArgs) -> Result<()> {
-    let target = trace_url(&args.url, Some(args.seconds)).map_err(|e| anyhow!("bad URL {:?}: {e}", args.url))?;
+    let target = trace_url(&args.url, Some(args.seconds))
+        .map_err(|e| anyhow!("bad URL {:?}: {e}", args.url))?;
     let mut o = RecordOptions::new(args.url.clone(), &args.dir);
     o.every = args.every;
     o.seconds = args.seconds;
@@ -220,8 +251,15 @@ pub fn record(args: RecordArgs) -> Result<()> {
     o.trigger = args.on.clone().map(Condition::into_trigger);
     o.stop = interrupted();
     o.max_iterations = args.iterations;
-    let budget = args.max_bytes.map(|b| format!(" and {}", format_bytes(b))).unwrap_or_default();
-    let only = args.on.as_ref().map(|c| format!(", only when {c}")).unwrap_or_default();
+    let budget = args
+        .max_bytes
+        .map(|b| format!(" and {}", format_bytes(b)))
+        .unwrap_or_default();
+    let only = args
+        .on
+        .as_ref()
+        .map(|c| format!(", only when {c}"))
+        .unwrap_or_default();
     eprintln!(
         "recording {} for {} every {}, keeping the newest {}{budget} in {}{only}; Ctrl-C stops",
         target.url,
@@ -233,14 +271,30 @@ pub fn record(args: RecordArgs) -> Result<()> {
     let cond = args.on.as_ref().map(|c| c.to_string()).unwrap_or_default();
     let now = clock;
     let summary = record_loop(o, &mut |ev| match ev {
-        RecordEvent::Kept { iteration, path, bytes } => {
-            println!("{} #{iteration}: kept {} ({})", now(), path.display(), format_bytes(*bytes))
+        RecordEvent::Kept {
+            iteration,
+            path,
+            bytes,
+        } => {
+            println!(
+                "{} #{iteration}: kept {} ({})",
+                now(),
+                path.display(),
+                format_bytes(*bytes)
+            )
         }
         RecordEvent::Rejected { iteration, bytes } => {
-            println!("{} #{iteration}: dropped ({}): {cond} does not hold", now(), format_bytes(*bytes))
+            println!(
+                "{} #{iteration}: dropped ({}): {cond} does not hold",
+                now(),
+                format_bytes(*bytes)
+            )
         }
         RecordEvent::TriggerFailed { iteration, error } => {
-            println!("{} #{iteration}: could not evaluate {cond} ({error}); keeping the capture", now())
+            println!(
+                "{} #{iteration}: could not evaluate {cond} ({error}); keeping the capture",
+                now()
+            )
         }
         RecordEvent::Failed { iteration, error } => println!("{} #{iteration}: {error}", now()),
         RecordEvent::Deleted { path, .. } => println!("{} removed {}", now(), path.display()),
@@ -260,7 +314,10 @@ pub fn record(args: RecordArgs) -> Result<()> {
 
 /// Wall-clock time of day (UTC) for log lines, `HH:MM:SS`.
 fn clock() -> String {
-    let s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     format!("{:02}:{:02}:{:02}Z", s / 3600 % 24, s / 60 % 60, s % 60)
 }
 

@@ -12,21 +12,26 @@ fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
 }
 
 fn read_file(path: &Path) -> Result<memmap2::Mmap> {
-    let f = std::fs::File::open(path).with_context(|| format!("failed to read trace file: {}", path.display()))?;
+    let f = std::fs::File::open(path)
+        .with_context(|| format!("failed to read trace file: {}", path.display()))?;
     // SAFETY: read-only mapping; concurrent truncation is a caller error we
     // cannot fully defend against with mmap (the same holds for every mmap reader).
-    unsafe { memmap2::Mmap::map(&f) }.with_context(|| format!("failed to map trace file: {}", path.display()))
+    unsafe { memmap2::Mmap::map(&f) }
+        .with_context(|| format!("failed to map trace file: {}", path.display()))
 }
 
 fn open(path: &Path) -> Result<Reader> {
-    std::fs::metadata(path).with_context(|| format!("failed to read trace file: {}", path.display()))?;
+    std::fs::metadata(path)
+        .with_context(|| format!("failed to read trace file: {}", path.display()))?;
     Ok(Reader::open(path)?)
 }
 
 /// Writes one line per event until the source ends; on an error, what was
 /// printed before it is flushed first, as the reference prints as it goes.
 /// `next` appends the next event's text to the buffer, or returns false.
-fn write_lines<E: Into<anyhow::Error>>(mut next: impl FnMut(&mut Vec<u8>) -> Result<bool, E>) -> Result<()> {
+fn write_lines<E: Into<anyhow::Error>>(
+    mut next: impl FnMut(&mut Vec<u8>) -> Result<bool, E>,
+) -> Result<()> {
     let mut out = stdout();
     let mut buf = Vec::with_capacity(1 << 16);
     let res = loop {
@@ -88,7 +93,13 @@ pub fn footprint(path: &Path) -> Result<()> {
         count: u64,
         bytes: u64,
     }
-    let mut stats: Vec<Stat> = (0..=255u8).map(|typ| Stat { typ, count: 0, bytes: 0 }).collect();
+    let mut stats: Vec<Stat> = (0..=255u8)
+        .map(|typ| Stat {
+            typ,
+            count: 0,
+            bytes: 0,
+        })
+        .collect();
     let mut total = 0u64;
     while let Some(ev) = r.next()? {
         let s = &mut stats[ev.typ as usize];
@@ -100,7 +111,13 @@ pub fn footprint(path: &Path) -> Result<()> {
     gotrace::gosort::sort_func(&mut stats, |a, b| b.bytes.cmp(&a.bytes));
     let file_len = map.len() as f64;
     let mut t = Table::new(3, 2);
-    t.row(vec!["Event".into(), "Bytes".into(), "%".into(), "Count".into(), "%".into()]);
+    t.row(vec![
+        "Event".into(),
+        "Bytes".into(),
+        "%".into(),
+        "Count".into(),
+        "%".into(),
+    ]);
     t.row(vec!["-".into(); 5]);
     for s in &stats {
         let name = if (s.typ as usize) >= version.num_specs() {
@@ -127,7 +144,11 @@ fn go_float2(v: f64) -> String {
     if v.is_nan() {
         "NaN".into()
     } else if v.is_infinite() {
-        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
+        if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        }
     } else {
         format!("{v:.2}")
     }
@@ -179,10 +200,24 @@ pub fn stats(path: &Path) -> Result<()> {
     }
     t.row(vec!["Total".into(), total.to_string()]);
     let mut out = stdout();
-    writeln!(out, "Trace:       {} ({}, {} bytes)", path.display(), r.version(), size)?;
-    writeln!(out, "Generations: {}", counts[EventKind::Sync as usize].saturating_sub(1))?;
+    writeln!(
+        out,
+        "Trace:       {} ({}, {} bytes)",
+        path.display(),
+        r.version(),
+        size
+    )?;
+    writeln!(
+        out,
+        "Generations: {}",
+        counts[EventKind::Sync as usize].saturating_sub(1)
+    )?;
     writeln!(out, "Largest:     {largest} bytes (one generation)")?;
-    writeln!(out, "Duration:    {:.3} ms", (last - first.unwrap_or(last)) as f64 / 1e6)?;
+    writeln!(
+        out,
+        "Duration:    {:.3} ms",
+        (last - first.unwrap_or(last)) as f64 / 1e6
+    )?;
     writeln!(
         out,
         "Parsed in:   {:.3} s ({:.1} MB/s)",
@@ -197,9 +232,12 @@ pub fn stats(path: &Path) -> Result<()> {
 
 /// Converts a text-format trace (optionally inside a `.test` archive) to wire bytes.
 pub fn text_to_wire(input: &Path, output: &Path) -> Result<()> {
-    let src = std::fs::read_to_string(input).with_context(|| format!("reading {}", input.display()))?;
+    let src =
+        std::fs::read_to_string(input).with_context(|| format!("reading {}", input.display()))?;
     let trace = if src.starts_with("-- ") {
-        gotrace_wire::text::parse_test_case(&src).map_err(anyhow::Error::msg)?.trace
+        gotrace_wire::text::parse_test_case(&src)
+            .map_err(anyhow::Error::msg)?
+            .trace
     } else {
         gotrace_wire::text::parse(&src)?
     };

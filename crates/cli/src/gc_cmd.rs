@@ -24,9 +24,21 @@ pub struct GcArgs {
 
 /// Parses a Go-style duration such as `1ms`, `250us`, `1.5s` into nanoseconds.
 pub fn parse_duration(s: &str) -> Result<i64, String> {
-    let units: [(&str, f64); 7] =
-        [("ns", 1.0), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)];
-    for (u, mul) in units.iter().rev().chain(units.iter()).filter(|(u, _)| s.ends_with(u)) {
+    let units: [(&str, f64); 7] = [
+        ("ns", 1.0),
+        ("us", 1e3),
+        ("µs", 1e3),
+        ("ms", 1e6),
+        ("s", 1e9),
+        ("m", 60e9),
+        ("h", 3600e9),
+    ];
+    for (u, mul) in units
+        .iter()
+        .rev()
+        .chain(units.iter())
+        .filter(|(u, _)| s.ends_with(u))
+    {
         let num = &s[..s.len() - u.len()];
         if let Ok(v) = num.parse::<f64>() {
             if v >= 0.0 && v.is_finite() {
@@ -34,11 +46,14 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
             }
         }
     }
-    Err(format!("invalid duration {s:?} (examples: 500us, 1ms, 2.5s)"))
+    Err(format!(
+        "invalid duration {s:?} (examples: 500us, 1ms, 2.5s)"
+    ))
 }
 
 pub fn gc(args: GcArgs) -> Result<()> {
-    std::fs::metadata(&args.trace).with_context(|| format!("failed to read trace file: {}", args.trace.display()))?;
+    std::fs::metadata(&args.trace)
+        .with_context(|| format!("failed to read trace file: {}", args.trace.display()))?;
     let mut r = gotrace::Reader::open(&args.trace)?;
     let mut a = GcAnalyzer::new();
     while let Some(ev) = r.read_event()? {
@@ -58,9 +73,7 @@ pub fn gc(args: GcArgs) -> Result<()> {
 
 fn to_json(r: &GcReport, threshold: i64) -> serde_json::Value {
     use serde_json::json;
-    let pause = |p: &gotrace_analysis::gc::Pause| {
-        json!({"kind": p.kind, "start_ns": p.start, "duration_ns": p.duration, "goroutine": p.goroutine})
-    };
+    let pause = |p: &gotrace_analysis::gc::Pause| json!({"kind": p.kind, "start_ns": p.start, "duration_ns": p.duration, "goroutine": p.goroutine});
     let stats = r.pause_stats().map(|s| {
         json!({"count": s.count, "total_ns": s.total, "p50_ns": s.p50, "p90_ns": s.p90, "p99_ns": s.p99, "max_ns": s.max})
     });
@@ -81,18 +94,32 @@ fn write_text(out: &mut impl Write, r: &GcReport, args: &GcArgs) -> Result<()> {
     let span = r.trace_end - r.trace_start;
     let rel = |t: i64| duration(t - r.trace_start);
     let mark: i64 = r.cycles.iter().filter_map(|c| c.duration).sum();
-    writeln!(out, "Trace:        {} ({} long)", args.trace.display(), duration(span))?;
+    writeln!(
+        out,
+        "Trace:        {} ({} long)",
+        args.trace.display(),
+        duration(span)
+    )?;
     writeln!(
         out,
         "GC cycles:    {} ({} in concurrent mark, {:.1}% of the trace)",
         r.cycles.len(),
         duration(mark),
-        if span > 0 { mark as f64 / span as f64 * 100.0 } else { 0.0 }
+        if span > 0 {
+            mark as f64 / span as f64 * 100.0
+        } else {
+            0.0
+        }
     )?;
     match r.pause_stats() {
         None => writeln!(out, "STW pauses:   none")?,
         Some(s) => {
-            writeln!(out, "STW pauses:   {} totalling {}", s.count, duration(s.total))?;
+            writeln!(
+                out,
+                "STW pauses:   {} totalling {}",
+                s.count,
+                duration(s.total)
+            )?;
             writeln!(
                 out,
                 "              p50 {}  p90 {}  p99 {}  max {}",
@@ -108,28 +135,60 @@ fn write_text(out: &mut impl Write, r: &GcReport, args: &GcArgs) -> Result<()> {
     if long.is_empty() {
         writeln!(out, "No pause of {} or more.", duration(args.threshold))?;
     } else {
-        writeln!(out, "Pauses of {} or more, longest first:", duration(args.threshold))?;
+        writeln!(
+            out,
+            "Pauses of {} or more, longest first:",
+            duration(args.threshold)
+        )?;
         let mut t = Table::new(3, 2);
-        t.row(vec!["At".into(), "Duration".into(), "Goroutine".into(), "Kind".into()]);
+        t.row(vec![
+            "At".into(),
+            "Duration".into(),
+            "Goroutine".into(),
+            "Kind".into(),
+        ]);
         for p in long {
-            t.row(vec![rel(p.start), duration(p.duration), p.goroutine.to_string(), p.kind.clone()]);
+            t.row(vec![
+                rel(p.start),
+                duration(p.duration),
+                p.goroutine.to_string(),
+                p.kind.clone(),
+            ]);
         }
         out.write_all(t.render().as_bytes())?;
     }
     if args.all {
         writeln!(out, "\nAll pauses:")?;
         let mut t = Table::new(3, 2);
-        t.row(vec!["At".into(), "Duration".into(), "Goroutine".into(), "Kind".into()]);
+        t.row(vec![
+            "At".into(),
+            "Duration".into(),
+            "Goroutine".into(),
+            "Kind".into(),
+        ]);
         for p in &r.pauses {
-            t.row(vec![rel(p.start), duration(p.duration), p.goroutine.to_string(), p.kind.clone()]);
+            t.row(vec![
+                rel(p.start),
+                duration(p.duration),
+                p.goroutine.to_string(),
+                p.kind.clone(),
+            ]);
         }
         out.write_all(t.render().as_bytes())?;
         writeln!(out, "\nGC cycles (concurrent mark):")?;
         let mut t = Table::new(3, 2);
         t.row(vec!["At".into(), "Duration".into(), "Note".into()]);
         for c in &r.cycles {
-            let note = if c.started_before_trace { "running when the trace began" } else { "" };
-            t.row(vec![rel(c.start), c.duration.map_or("unfinished".into(), duration), note.into()]);
+            let note = if c.started_before_trace {
+                "running when the trace began"
+            } else {
+                ""
+            };
+            t.row(vec![
+                rel(c.start),
+                c.duration.map_or("unfinished".into(), duration),
+                note.into(),
+            ]);
         }
         out.write_all(t.render().as_bytes())?;
     }

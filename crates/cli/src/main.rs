@@ -14,7 +14,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "gotrace", version, about = "Read and explore Go execution traces", args_conflicts_with_subcommands = true)]
+#[command(
+    name = "gotrace",
+    version,
+    about = "Read and explore Go execution traces",
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Option<Cmd>,
@@ -96,7 +101,9 @@ fn main() -> ExitCode {
                 "parsed" => debug::dump_parsed(trace),
                 "wire" => debug::dump_wire(trace),
                 "footprint" => debug::footprint(trace),
-                m => Err(anyhow::anyhow!("invalid debug mode {m}, want one of: parsed, wire, footprint")),
+                m => Err(anyhow::anyhow!(
+                    "invalid debug mode {m}, want one of: parsed, wire, footprint"
+                )),
             }
         }
         (None, None)
@@ -120,7 +127,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // A closed pipe (e.g. `| head`) is not an error worth reporting.
-            if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) {
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
                 return ExitCode::SUCCESS;
             }
             eprintln!("{e}");
@@ -133,8 +142,14 @@ fn main() -> ExitCode {
 /// directory, then a rename, so readers never see a partial file.
 pub fn atomic_write(path: &std::path::Path, data: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
     let res = (|| {
         let mut f = std::fs::File::create(&tmp)?;

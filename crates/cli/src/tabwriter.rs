@@ -9,7 +9,11 @@ pub struct Table {
 
 impl Table {
     pub fn new(minwidth: usize, padding: usize) -> Self {
-        Table { minwidth, padding, rows: Vec::new() }
+        Table {
+            minwidth,
+            padding,
+            rows: Vec::new(),
+        }
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
@@ -52,6 +56,9 @@ mod tests {
         t.row(vec!["Event".into(), "Bytes".into(), "%".into()]);
         t.row(vec!["-".into(), "-".into(), "-".into()]);
         t.row(vec!["GoStart".into(), "12".into(), "1.00%".into()]);
-        assert_eq!(t.render(), "Event    Bytes  %\n-        -      -\nGoStart  12     1.00%\n");
+        assert_eq!(
+            t.render(),
+            "Event    Bytes  %\n-        -      -\nGoStart  12     1.00%\n"
+        );
     }
 }

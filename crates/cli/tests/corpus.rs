@@ -15,7 +15,9 @@ fn golden(path: &Path) -> Option<Vec<u8>> {
     let gz = PathBuf::from(format!("{}.gz", path.display()));
     if let Ok(f) = std::fs::File::open(&gz) {
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(f).read_to_end(&mut out).expect("gunzip golden");
+        flate2::read::GzDecoder::new(f)
+            .read_to_end(&mut out)
+            .expect("gunzip golden");
         return Some(out);
     }
     std::fs::read(path).ok()
@@ -53,18 +55,32 @@ fn check_mode(mode: &str, skip: impl Fn(&str) -> bool) {
         let base = corpus().join("golden").join(&ver).join(&name);
         let (out_file, exit_file) = match mode {
             "parsed" => (base.with_extension("parsed"), base.with_extension("exit")),
-            m => (base.with_extension(m), base.with_extension(format!("{m}.exit"))),
+            m => (
+                base.with_extension(m),
+                base.with_extension(format!("{m}.exit")),
+            ),
         };
         let Some(want) = golden(&out_file) else {
             failures.push(format!("{ver}/{name}: no golden {}", out_file.display()));
             continue;
         };
         let want_exit = exit_code(&exit_file);
-        let out = Command::new(env!("CARGO_BIN_EXE_gotrace")).arg(format!("-d={mode}")).arg(&path).output().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_gotrace"))
+            .arg(format!("-d={mode}"))
+            .arg(&path)
+            .output()
+            .unwrap();
         compared += 1;
         if out.stdout != want {
-            let line = out.stdout.split(|&b| b == b'\n').zip(want.split(|&b| b == b'\n')).position(|(a, b)| a != b);
-            failures.push(format!("{ver}/{name}: -d={mode} output differs (first at line {:?})", line.map(|l| l + 1)));
+            let line = out
+                .stdout
+                .split(|&b| b == b'\n')
+                .zip(want.split(|&b| b == b'\n'))
+                .position(|(a, b)| a != b);
+            failures.push(format!(
+                "{ver}/{name}: -d={mode} output differs (first at line {:?})",
+                line.map(|l| l + 1)
+            ));
         }
         if out.status.code() != Some(want_exit) {
             failures.push(format!(
@@ -74,8 +90,16 @@ fn check_mode(mode: &str, skip: impl Fn(&str) -> bool) {
             ));
         }
     }
-    assert!(compared >= 40, "only {compared} corpus traces compared for -d={mode}");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        compared >= 40,
+        "only {compared} corpus traces compared for -d={mode}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

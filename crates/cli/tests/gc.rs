@@ -4,12 +4,21 @@ use std::path::Path;
 use std::process::Command;
 
 fn run(args: &[&str]) -> (String, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_gotrace")).args(args).output().unwrap();
-    (String::from_utf8(out.stdout).unwrap(), out.status.code().unwrap_or(-1))
+    let out = Command::new(env!("CARGO_BIN_EXE_gotrace"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        out.status.code().unwrap_or(-1),
+    )
 }
 
 fn trace() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus/traces/go1.27/gc.trace").display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../corpus/traces/go1.27/gc.trace")
+        .display()
+        .to_string()
 }
 
 #[test]
@@ -20,12 +29,25 @@ fn json_lists_every_pause_and_the_long_ones_longest_first() {
     let pauses = v["pauses"].as_array().unwrap();
     assert!(!pauses.is_empty(), "the gc corpus program stops the world");
     let long = v["pauses_over_threshold"].as_array().unwrap();
-    let durs: Vec<i64> = long.iter().map(|p| p["duration_ns"].as_i64().unwrap()).collect();
+    let durs: Vec<i64> = long
+        .iter()
+        .map(|p| p["duration_ns"].as_i64().unwrap())
+        .collect();
     assert!(durs.iter().all(|&d| d >= 50_000), "{durs:?}");
-    assert!(durs.windows(2).all(|w| w[0] >= w[1]), "longest first: {durs:?}");
-    let want = pauses.iter().filter(|p| p["duration_ns"].as_i64().unwrap() >= 50_000).count();
+    assert!(
+        durs.windows(2).all(|w| w[0] >= w[1]),
+        "longest first: {durs:?}"
+    );
+    let want = pauses
+        .iter()
+        .filter(|p| p["duration_ns"].as_i64().unwrap() >= 50_000)
+        .count();
     assert_eq!(long.len(), want);
-    let max = pauses.iter().map(|p| p["duration_ns"].as_i64().unwrap()).max().unwrap();
+    let max = pauses
+        .iter()
+        .map(|p| p["duration_ns"].as_i64().unwrap())
+        .max()
+        .unwrap();
     assert_eq!(v["pause_stats"]["max_ns"].as_i64(), Some(max));
 }
 

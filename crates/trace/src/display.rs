@@ -58,7 +58,9 @@ impl Event<'_> {
 
     /// Appends the event in the reference's text form, without a trailing newline.
     pub fn write_go_string(&self, out: &mut Vec<u8>) {
-        self.write_with(out, &mut |out: &mut Vec<u8>, s: &Stack<'_>| write_stack(out, s));
+        self.write_with(out, &mut |out: &mut Vec<u8>, s: &Stack<'_>| {
+            write_stack(out, s)
+        });
     }
 
     fn write_with(&self, out: &mut Vec<u8>, stack: &mut dyn FnMut(&mut Vec<u8>, &Stack<'_>)) {
@@ -136,20 +138,20 @@ impl Event<'_> {
                     ResourceKind::Goroutine => {
                         let (from, to) = s.goroutine();
                         out.extend_from_slice(b" GoID=");
-                push_int(out, s.resource.id);
-                out.push(b' ');
-                out.extend_from_slice(from.name().as_bytes());
-                out.extend_from_slice(b"->");
-                out.extend_from_slice(to.name().as_bytes());
+                        push_int(out, s.resource.id);
+                        out.push(b' ');
+                        out.extend_from_slice(from.name().as_bytes());
+                        out.extend_from_slice(b"->");
+                        out.extend_from_slice(to.name().as_bytes());
                     }
                     ResourceKind::Proc => {
                         let (from, to) = s.proc();
                         out.extend_from_slice(b" ProcID=");
-                push_int(out, s.resource.id);
-                out.push(b' ');
-                out.extend_from_slice(from.name().as_bytes());
-                out.extend_from_slice(b"->");
-                out.extend_from_slice(to.name().as_bytes());
+                        push_int(out, s.resource.id);
+                        out.push(b' ');
+                        out.extend_from_slice(from.name().as_bytes());
+                        out.extend_from_slice(b"->");
+                        out.extend_from_slice(to.name().as_bytes());
                     }
                     _ => {}
                 }
@@ -212,7 +214,10 @@ fn write_stack(out: &mut Vec<u8>, s: &Stack<'_>) {
 /// trailing zeros of the fraction are dropped, UTC is written `Z`.
 pub(crate) fn rfc3339_nano_local(sec: i64, nsec: i64) -> String {
     use chrono::{Datelike, Local, Offset, TimeZone, Timelike};
-    let (sec, nsec) = (sec + nsec.div_euclid(1_000_000_000), nsec.rem_euclid(1_000_000_000));
+    let (sec, nsec) = (
+        sec + nsec.div_euclid(1_000_000_000),
+        nsec.rem_euclid(1_000_000_000),
+    );
     let Some(dt) = Local.timestamp_opt(sec, nsec as u32).single() else {
         return format!("{sec}.{nsec:09}");
     };

@@ -42,7 +42,10 @@ impl Error {
 
     pub(crate) fn from_batch(e: gotrace_wire::BatchError, base: u64) -> Self {
         let offset = base + e.offset as u64;
-        let e = gotrace_wire::BatchError { offset: offset as usize, ..e };
+        let e = gotrace_wire::BatchError {
+            offset: offset as usize,
+            ..e
+        };
         let kind = if e.is_truncation() {
             ErrorKind::Truncated(format!("trace truncated: {e}"))
         } else {

@@ -98,10 +98,26 @@ impl EventKind {
             EV_SYNC_EVENT => Sync,
             EV_CPU_SAMPLE => StackSample,
             EV_PROCS_CHANGE | EV_HEAP_ALLOC | EV_HEAP_GOAL => Metric,
-            EV_PROC_START | EV_PROC_STOP | EV_PROC_STEAL | EV_PROC_STATUS | EV_GO_CREATE | EV_GO_CREATE_SYSCALL
-            | EV_GO_START | EV_GO_DESTROY | EV_GO_DESTROY_SYSCALL | EV_GO_STOP | EV_GO_BLOCK | EV_GO_UNBLOCK
-            | EV_GO_SYSCALL_BEGIN | EV_GO_SYSCALL_END | EV_GO_SYSCALL_END_BLOCKED | EV_GO_STATUS | EV_GO_SWITCH
-            | EV_GO_SWITCH_DESTROY | EV_GO_CREATE_BLOCKED | EV_GO_STATUS_STACK => StateTransition,
+            EV_PROC_START
+            | EV_PROC_STOP
+            | EV_PROC_STEAL
+            | EV_PROC_STATUS
+            | EV_GO_CREATE
+            | EV_GO_CREATE_SYSCALL
+            | EV_GO_START
+            | EV_GO_DESTROY
+            | EV_GO_DESTROY_SYSCALL
+            | EV_GO_STOP
+            | EV_GO_BLOCK
+            | EV_GO_UNBLOCK
+            | EV_GO_SYSCALL_BEGIN
+            | EV_GO_SYSCALL_END
+            | EV_GO_SYSCALL_END_BLOCKED
+            | EV_GO_STATUS
+            | EV_GO_SWITCH
+            | EV_GO_SWITCH_DESTROY
+            | EV_GO_CREATE_BLOCKED
+            | EV_GO_STATUS_STACK => StateTransition,
             EV_STW_BEGIN | EV_GC_BEGIN | EV_GC_SWEEP_BEGIN | EV_GC_MARK_ASSIST_BEGIN => RangeBegin,
             EV_GC_ACTIVE | EV_GC_SWEEP_ACTIVE | EV_GC_MARK_ASSIST_ACTIVE => RangeActive,
             EV_STW_END | EV_GC_END | EV_GC_SWEEP_END | EV_GC_MARK_ASSIST_END => RangeEnd,
@@ -281,18 +297,30 @@ pub struct ResourceId {
 
 impl ResourceId {
     /// No resource: a globally scoped range.
-    pub const NONE: ResourceId = ResourceId { kind: ResourceKind::None, id: 0 };
+    pub const NONE: ResourceId = ResourceId {
+        kind: ResourceKind::None,
+        id: 0,
+    };
     /// A goroutine.
     pub fn goroutine(id: GoId) -> Self {
-        ResourceId { kind: ResourceKind::Goroutine, id }
+        ResourceId {
+            kind: ResourceKind::Goroutine,
+            id,
+        }
     }
     /// A P.
     pub fn proc(id: ProcId) -> Self {
-        ResourceId { kind: ResourceKind::Proc, id }
+        ResourceId {
+            kind: ResourceKind::Proc,
+            id,
+        }
     }
     /// A thread.
     pub fn thread(id: ThreadId) -> Self {
-        ResourceId { kind: ResourceKind::Thread, id }
+        ResourceId {
+            kind: ResourceKind::Thread,
+            id,
+        }
     }
 }
 
@@ -322,7 +350,11 @@ pub struct SchedCtx {
 }
 
 impl SchedCtx {
-    pub(crate) const NONE: SchedCtx = SchedCtx { g: NO_GOROUTINE, p: NO_PROC, m: NO_THREAD };
+    pub(crate) const NONE: SchedCtx = SchedCtx {
+        g: NO_GOROUTINE,
+        p: NO_PROC,
+        m: NO_THREAD,
+    };
 }
 
 /// An event as read from a batch, before interpretation. `args` excludes the
@@ -465,14 +497,28 @@ pub struct StateTransition<'a> {
 impl StateTransition<'_> {
     /// Goroutine states before and after. Panics on a proc transition.
     pub fn goroutine(&self) -> (GoState, GoState) {
-        assert_eq!(self.resource.kind, ResourceKind::Goroutine, "goroutine() on a non-goroutine transition");
-        (GoState::from_u8(self.old).unwrap_or(GoState::Undetermined), GoState::from_u8(self.new).unwrap_or(GoState::Undetermined))
+        assert_eq!(
+            self.resource.kind,
+            ResourceKind::Goroutine,
+            "goroutine() on a non-goroutine transition"
+        );
+        (
+            GoState::from_u8(self.old).unwrap_or(GoState::Undetermined),
+            GoState::from_u8(self.new).unwrap_or(GoState::Undetermined),
+        )
     }
 
     /// Proc states before and after. Panics on a goroutine transition.
     pub fn proc(&self) -> (ProcState, ProcState) {
-        assert_eq!(self.resource.kind, ResourceKind::Proc, "proc() on a non-proc transition");
-        (ProcState::from_u8(self.old).unwrap_or(ProcState::Undetermined), ProcState::from_u8(self.new).unwrap_or(ProcState::Undetermined))
+        assert_eq!(
+            self.resource.kind,
+            ResourceKind::Proc,
+            "proc() on a non-proc transition"
+        );
+        (
+            ProcState::from_u8(self.old).unwrap_or(ProcState::Undetermined),
+            ProcState::from_u8(self.new).unwrap_or(ProcState::Undetermined),
+        )
     }
 }
 
@@ -485,7 +531,8 @@ pub struct Stack<'a> {
 
 impl PartialEq for Stack<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.id == other.id && self.table.map(|t| t as *const _) == other.table.map(|t| t as *const _)
+        self.id == other.id
+            && self.table.map(|t| t as *const _) == other.table.map(|t| t as *const _)
     }
 }
 
@@ -539,7 +586,12 @@ impl<'a> Stack<'a> {
         pcs.iter().filter_map(move |&pc| {
             let t = table?;
             let f = t.pcs.get(&pc)?;
-            Some(StackFrame { pc, func: t.string(f.func).unwrap_or(b""), file: t.string(f.file).unwrap_or(b""), line: f.line })
+            Some(StackFrame {
+                pc,
+                func: t.string(f.func).unwrap_or(b""),
+                file: t.string(f.file).unwrap_or(b""),
+                line: f.line,
+            })
         })
     }
 
@@ -589,7 +641,11 @@ impl<'a> ExperimentalEvent<'a> {
     /// The value of argument `i` (an index into `args`).
     pub fn arg_value(&self, i: usize) -> Value<'a> {
         if self.args[i].ends_with("string") {
-            return Value::String(self.table.and_then(|t| t.string(self.values[i])).unwrap_or(b""));
+            return Value::String(
+                self.table
+                    .and_then(|t| t.string(self.values[i]))
+                    .unwrap_or(b""),
+            );
         }
         Value::Uint64(self.values[i])
     }
@@ -642,7 +698,10 @@ impl<'a> Event<'a> {
             return Stack::NONE;
         }
         if typ == EV_CPU_SAMPLE {
-            return Stack { table: self.table, id: self.data.base.args[0] };
+            return Stack {
+                table: self.table,
+                id: self.data.base.args[0],
+            };
         }
         let id = {
             match spec(typ).and_then(|s| s.stack_ids.first()) {
@@ -650,7 +709,10 @@ impl<'a> Event<'a> {
                 None => 0,
             }
         };
-        Stack { table: if id == 0 { None } else { self.table }, id }
+        Stack {
+            table: if id == 0 { None } else { self.table },
+            id,
+        }
     }
 
     /// The metric sample, for [`EventKind::Metric`].
@@ -661,31 +723,48 @@ impl<'a> Event<'a> {
             EV_HEAP_GOAL => "/gc/heap/goal:bytes",
             _ => return None,
         };
-        Some(Metric { name, value: self.data.base.args[0] })
+        Some(Metric {
+            name,
+            value: self.data.base.args[0],
+        })
     }
 
     /// The label, for [`EventKind::Label`].
     pub fn label(&self) -> Option<Label<'a>> {
-        (self.data.base.typ == EV_GO_LABEL)
-            .then(|| Label { label: self.string(self.data.base.args[0]), resource: ResourceId::goroutine(self.data.ctx.g) })
+        (self.data.base.typ == EV_GO_LABEL).then(|| Label {
+            label: self.string(self.data.base.args[0]),
+            resource: ResourceId::goroutine(self.data.ctx.g),
+        })
     }
 
     /// The range, for [`EventKind::RangeBegin`], `RangeActive` and `RangeEnd`.
     pub fn range(&self) -> Option<Range<'a>> {
         let b = &self.data.base;
         Some(match b.typ {
-            EV_STW_BEGIN | EV_STW_END => {
-                Range { name: RangeName::Stw(self.string(b.args[0])), scope: ResourceId::goroutine(self.data.ctx.g) }
-            }
-            EV_GC_BEGIN | EV_GC_ACTIVE | EV_GC_END => Range { name: RangeName::GcMark, scope: ResourceId::NONE },
-            EV_GC_SWEEP_ACTIVE => Range { name: RangeName::GcSweep, scope: ResourceId::proc(b.args[0] as i64) },
-            EV_GC_SWEEP_BEGIN | EV_GC_SWEEP_END => Range { name: RangeName::GcSweep, scope: ResourceId::proc(self.data.ctx.p) },
-            EV_GC_MARK_ASSIST_ACTIVE => {
-                Range { name: RangeName::GcMarkAssist, scope: ResourceId::goroutine(b.args[0] as i64) }
-            }
-            EV_GC_MARK_ASSIST_BEGIN | EV_GC_MARK_ASSIST_END => {
-                Range { name: RangeName::GcMarkAssist, scope: ResourceId::goroutine(self.data.ctx.g) }
-            }
+            EV_STW_BEGIN | EV_STW_END => Range {
+                name: RangeName::Stw(self.string(b.args[0])),
+                scope: ResourceId::goroutine(self.data.ctx.g),
+            },
+            EV_GC_BEGIN | EV_GC_ACTIVE | EV_GC_END => Range {
+                name: RangeName::GcMark,
+                scope: ResourceId::NONE,
+            },
+            EV_GC_SWEEP_ACTIVE => Range {
+                name: RangeName::GcSweep,
+                scope: ResourceId::proc(b.args[0] as i64),
+            },
+            EV_GC_SWEEP_BEGIN | EV_GC_SWEEP_END => Range {
+                name: RangeName::GcSweep,
+                scope: ResourceId::proc(self.data.ctx.p),
+            },
+            EV_GC_MARK_ASSIST_ACTIVE => Range {
+                name: RangeName::GcMarkAssist,
+                scope: ResourceId::goroutine(b.args[0] as i64),
+            },
+            EV_GC_MARK_ASSIST_BEGIN | EV_GC_MARK_ASSIST_END => Range {
+                name: RangeName::GcMarkAssist,
+                scope: ResourceId::goroutine(self.data.ctx.g),
+            },
             _ => return None,
         })
     }
@@ -695,18 +774,31 @@ impl<'a> Event<'a> {
         if self.data.base.typ != EV_GC_SWEEP_END {
             return Vec::new();
         }
-        vec![("bytes swept", self.data.base.args[0]), ("bytes reclaimed", self.data.base.args[1])]
+        vec![
+            ("bytes swept", self.data.base.args[0]),
+            ("bytes reclaimed", self.data.base.args[1]),
+        ]
     }
 
     /// The task, for [`EventKind::TaskBegin`] and `TaskEnd`.
     pub fn task(&self) -> Option<Task<'a>> {
         let b = &self.data.base;
         match b.typ {
-            EV_USER_TASK_BEGIN => Some(Task { id: b.args[0], parent: b.args[1], typ: self.string(b.args[2]) }),
+            EV_USER_TASK_BEGIN => Some(Task {
+                id: b.args[0],
+                parent: b.args[1],
+                typ: self.string(b.args[2]),
+            }),
             EV_USER_TASK_END => {
                 let x = b.extra_index();
-                let typ = self.table.map_or(&b""[..], |t| t.extra_string(b.args[x + 1]));
-                Some(Task { id: b.args[0], parent: b.args[x], typ })
+                let typ = self
+                    .table
+                    .map_or(&b""[..], |t| t.extra_string(b.args[x + 1]));
+                Some(Task {
+                    id: b.args[0],
+                    parent: b.args[x],
+                    typ,
+                })
             }
             _ => None,
         }
@@ -714,8 +806,14 @@ impl<'a> Event<'a> {
 
     /// The region, for [`EventKind::RegionBegin`] and `RegionEnd`.
     pub fn region(&self) -> Option<Region<'a>> {
-        matches!(self.data.base.typ, EV_USER_REGION_BEGIN | EV_USER_REGION_END)
-            .then(|| Region { task: self.data.base.args[0], typ: self.string(self.data.base.args[1]) })
+        matches!(
+            self.data.base.typ,
+            EV_USER_REGION_BEGIN | EV_USER_REGION_END
+        )
+        .then(|| Region {
+            task: self.data.base.args[0],
+            typ: self.string(self.data.base.args[1]),
+        })
     }
 
     /// The log message, for [`EventKind::Log`].
@@ -751,7 +849,11 @@ impl<'a> Event<'a> {
             EV_PROC_START => pr(b.args[0] as i64, P::Idle, P::Running),
             EV_PROC_STOP => pr(ctx.p, P::Running, P::Idle),
             EV_PROC_STEAL => {
-                let before = if b.args[b.extra_index()] == proc_status::SYSCALL_ABANDONED { P::Idle } else { P::Running };
+                let before = if b.args[b.extra_index()] == proc_status::SYSCALL_ABANDONED {
+                    P::Idle
+                } else {
+                    P::Running
+                };
                 pr(b.args[0] as i64, before, P::Idle)
             }
             EV_PROC_STATUS => {
@@ -759,9 +861,16 @@ impl<'a> Event<'a> {
                 pr(b.args[0] as i64, old, P::from_status(b.args[1]))
             }
             EV_GO_CREATE | EV_GO_CREATE_BLOCKED => {
-                let new = if b.typ == EV_GO_CREATE_BLOCKED { G::Waiting } else { G::Runnable };
+                let new = if b.typ == EV_GO_CREATE_BLOCKED {
+                    G::Waiting
+                } else {
+                    G::Runnable
+                };
                 let mut s = go(b.args[0] as i64, G::NotExist, new);
-                s.stack = Stack { table: self.table, id: b.args[1] };
+                s.stack = Stack {
+                    table: self.table,
+                    id: b.args[1],
+                };
                 s
             }
             EV_GO_CREATE_SYSCALL => go(b.args[0] as i64, G::NotExist, G::Syscall),
@@ -769,13 +878,19 @@ impl<'a> Event<'a> {
             EV_GO_DESTROY => go(ctx.g, G::Running, G::NotExist),
             EV_GO_DESTROY_SYSCALL => go(ctx.g, G::Syscall, G::NotExist),
             EV_GO_STOP | EV_GO_BLOCK => {
-                let new = if b.typ == EV_GO_STOP { G::Runnable } else { G::Waiting };
+                let new = if b.typ == EV_GO_STOP {
+                    G::Runnable
+                } else {
+                    G::Waiting
+                };
                 let mut s = go(ctx.g, G::Running, new);
                 s.reason = self.string(b.args[0]);
                 s.stack = self.stack();
                 s
             }
-            EV_GO_UNBLOCK | EV_GO_SWITCH | EV_GO_SWITCH_DESTROY => go(b.args[0] as i64, G::Waiting, G::Runnable),
+            EV_GO_UNBLOCK | EV_GO_SWITCH | EV_GO_SWITCH_DESTROY => {
+                go(b.args[0] as i64, G::Waiting, G::Runnable)
+            }
             EV_GO_SYSCALL_BEGIN => {
                 let mut s = go(ctx.g, G::Running, G::Syscall);
                 s.stack = self.stack();
@@ -799,12 +914,17 @@ impl<'a> Event<'a> {
         if self.data.base.typ != EV_SYNC_EVENT {
             return None;
         }
-        let mut s = Sync { n: self.data.base.args[0], clock_snapshot: None, experimental_batches: Vec::new() };
+        let mut s = Sync {
+            n: self.data.base.args[0],
+            clock_snapshot: None,
+            experimental_batches: Vec::new(),
+        };
         if let Some(t) = self.table {
             s.clock_snapshot = t.clock;
             for (exp, m, r) in &t.exp_batches {
                 let name = EXPERIMENTS.get(*exp as usize).copied().unwrap_or("Unknown");
-                s.experimental_batches.push((name, *m, &t.bytes[r.start as usize..r.end as usize]));
+                s.experimental_batches
+                    .push((name, *m, &t.bytes[r.start as usize..r.end as usize]));
             }
         }
         Some(s)
@@ -818,7 +938,10 @@ impl<'a> Event<'a> {
         let spec = spec(self.data.base.typ)?;
         Some(ExperimentalEvent {
             name: spec.name,
-            experiment: EXPERIMENTS.get(spec.experiment as usize).copied().unwrap_or("Unknown"),
+            experiment: EXPERIMENTS
+                .get(spec.experiment as usize)
+                .copied()
+                .unwrap_or("Unknown"),
             args: &spec.args[1..],
             values: self.data.base.args,
             table: self.table,

@@ -74,7 +74,14 @@ impl Splitter {
                 0
             }
         };
-        Splitter { input, version, pos, pending_err: None, done: false, produced: false }
+        Splitter {
+            input,
+            version,
+            pos,
+            pending_err: None,
+            done: false,
+            produced: false,
+        }
     }
 
     fn file_offset(&self, window_pos: usize) -> u64 {
@@ -106,9 +113,15 @@ impl Iterator for Splitter {
         loop {
             let res = read_batch(self.input.window(), self.pos);
             match res {
-                Ok(None) | Err(_) if !self.input.at_eof() && res.as_ref().map_or_else(|e| e.is_truncation(), |_| true) => {
+                Ok(None) | Err(_)
+                    if !self.input.at_eof()
+                        && res.as_ref().map_or_else(|e| e.is_truncation(), |_| true) =>
+                {
                     if let Err(e) = self.input.fill() {
-                        return self.fail(Error::new(ErrorKind::Io(e.to_string()), Some(self.file_offset(self.pos))));
+                        return self.fail(Error::new(
+                            ErrorKind::Io(e.to_string()),
+                            Some(self.file_offset(self.pos)),
+                        ));
                     }
                     continue;
                 }
@@ -166,7 +179,10 @@ impl Iterator for Splitter {
                     }
                     if b.gen == 0 {
                         let off = self.file_offset(b.start);
-                        return self.fail(Error::new(ErrorKind::Format("invalid generation number 0".into()), Some(off)));
+                        return self.fail(Error::new(
+                            ErrorKind::Format("invalid generation number 0".into()),
+                            Some(off),
+                        ));
                     }
                     if !v126 {
                         if cur_gen == 0 {
@@ -177,7 +193,10 @@ impl Iterator for Splitter {
                         }
                         if b.gen != cur_gen {
                             let off = self.file_offset(b.start);
-                            return self.fail(Error::new(ErrorKind::Format("generations out of order".into()), Some(off)));
+                            return self.fail(Error::new(
+                                ErrorKind::Format("generations out of order".into()),
+                                Some(off),
+                            ));
                         }
                     } else if b.gen != cur_gen {
                         let off = self.file_offset(b.start);
@@ -188,7 +207,9 @@ impl Iterator for Splitter {
                             Some(off),
                         ));
                     }
-                    if b.kind == BatchKind::Events && !is_special(&b, self.input.window(), self.version) {
+                    if b.kind == BatchKind::Events
+                        && !is_special(&b, self.input.window(), self.version)
+                    {
                         saw_event_batch = true;
                     }
                     self.pos = b.end();
@@ -259,7 +280,9 @@ impl Cur<'_> {
                 Ok(v)
             }
             Err(VarintError::Truncated) => Err(self.err(format!("reading {what}: unexpected EOF"))),
-            Err(VarintError::Overflow) => Err(self.err(format!("reading {what}: varint overflows a 64-bit integer"))),
+            Err(VarintError::Overflow) => {
+                Err(self.err(format!("reading {what}: varint overflows a 64-bit integer")))
+            }
         }
     }
     fn err(&self, msg: String) -> Error {
@@ -274,7 +297,10 @@ fn parse_generation(
     shift: usize,
     version: Version,
 ) -> Result<Generation, Error> {
-    let mut table = EvTable { bytes, ..Default::default() };
+    let mut table = EvTable {
+        bytes,
+        ..Default::default()
+    };
     let mut ms: Vec<MBatches> = Vec::new();
     let mut cpu_samples = Vec::new();
     let mut min_ts = 0u64;
@@ -287,18 +313,29 @@ fn parse_generation(
         let data = (b.data.start - shift) as u32..(b.data.end - shift) as u32;
         let bytes = table.bytes.clone();
         let buf: &[u8] = &bytes;
-        let mut cur = Cur { buf, pos: data.start as usize, end: data.end as usize, base };
+        let mut cur = Cur {
+            buf,
+            pos: data.start as usize,
+            end: data.end as usize,
+            base,
+        };
         match b.kind {
             BatchKind::Experimental(exp) => {
                 table.exp_batches.push((exp, b.m as i64, data));
                 continue;
             }
             BatchKind::EndOfGeneration => {
-                return Err(cur.err("unexpected EndOfGeneration inside a generation; broken trace?".into()));
+                return Err(
+                    cur.err("unexpected EndOfGeneration inside a generation; broken trace?".into())
+                );
             }
             BatchKind::Events => {}
         }
-        let first = if data.is_empty() { None } else { Some(buf[data.start as usize]) };
+        let first = if data.is_empty() {
+            None
+        } else {
+            Some(buf[data.start as usize])
+        };
         match first {
             Some(EV_STRINGS) => {
                 cur.pos += 1;
@@ -316,7 +353,9 @@ fn parse_generation(
                     }
                     let avail = (cur.end - cur.pos) as u64;
                     if len > avail {
-                        return Err(cur.err(format!("failed to read full string: read {avail} but wanted {len}")));
+                        return Err(cur.err(format!(
+                            "failed to read full string: read {avail} but wanted {len}"
+                        )));
                     }
                     let r = cur.pos as u32..(cur.pos + len as usize) as u32;
                     cur.pos += len as usize;
@@ -335,16 +374,25 @@ fn parse_generation(
                     let id = cur.uvarint("stack ID")?;
                     let n = cur.uvarint("stack frame count")?;
                     if n > MAX_FRAMES_PER_STACK {
-                        return Err(cur.err(format!("invalid stack size {n}, maximum is {MAX_FRAMES_PER_STACK}")));
+                        return Err(cur.err(format!(
+                            "invalid stack size {n}, maximum is {MAX_FRAMES_PER_STACK}"
+                        )));
                     }
                     let first_pc = table.stack_pcs.len();
                     for i in 0..n {
-                        let pc = cur.uvarint(format_args!("frame {}'s PC for stack {id}", i + 1))?;
-                        let func = cur.uvarint(format_args!("frame {}'s funcID for stack {id}", i + 1))?;
-                        let file = cur.uvarint(format_args!("frame {}'s fileID for stack {id}", i + 1))?;
-                        let line = cur.uvarint(format_args!("frame {}'s line for stack {id}", i + 1))?;
+                        let pc =
+                            cur.uvarint(format_args!("frame {}'s PC for stack {id}", i + 1))?;
+                        let func =
+                            cur.uvarint(format_args!("frame {}'s funcID for stack {id}", i + 1))?;
+                        let file =
+                            cur.uvarint(format_args!("frame {}'s fileID for stack {id}", i + 1))?;
+                        let line =
+                            cur.uvarint(format_args!("frame {}'s line for stack {id}", i + 1))?;
                         table.stack_pcs.push(pc);
-                        table.pcs.entry(pc).or_insert(FrameInfo { func, file, line });
+                        table
+                            .pcs
+                            .entry(pc)
+                            .or_insert(FrameInfo { func, file, line });
                     }
                     let r = first_pc as u32..table.stack_pcs.len() as u32;
                     if table.stacks.insert(id, r).is_err() {
@@ -366,10 +414,20 @@ fn parse_generation(
                     let g = cur.uvarint("CPU sample G")?;
                     let stack = cur.uvarint("CPU sample stack")?;
                     let g = if g == 0 { -1 } else { g as i64 };
-                    cpu_samples.push(CpuSample { time: time as i64, m: m as i64, p: p as i64, g, stack, off });
+                    cpu_samples.push(CpuSample {
+                        time: time as i64,
+                        m: m as i64,
+                        p: p as i64,
+                        g,
+                        stack,
+                        off,
+                    });
                 }
             }
-            Some(t) if (t == EV_FREQUENCY && version < Version::Go125) || (t == EV_SYNC && version >= Version::Go125) => {
+            Some(t)
+                if (t == EV_FREQUENCY && version < Version::Go125)
+                    || (t == EV_SYNC && version >= Version::Go125) =>
+            {
                 if version >= Version::Go125 {
                     cur.pos += 1;
                 }
@@ -399,7 +457,9 @@ fn parse_generation(
                             mono,
                         });
                     } else {
-                        return Err(cur.err(format!("expected frequency or clock snapshot event, got {ev}")));
+                        return Err(cur.err(format!(
+                            "expected frequency or clock snapshot event, got {ev}"
+                        )));
                     }
                 }
             }
@@ -407,12 +467,20 @@ fn parse_generation(
                 let m = b.m as i64;
                 match ms.iter_mut().find(|x| x.m == m) {
                     Some(x) => x.batches.push((b.time, data)),
-                    None => ms.push(MBatches { m, batches: vec![(b.time, data)] }),
+                    None => ms.push(MBatches {
+                        m,
+                        batches: vec![(b.time, data)],
+                    }),
                 }
             }
         }
     }
-    let gen_err = |msg: &str| Error::new(ErrorKind::Format(format!("{msg} (generation {gen} at byte offset {base})")), Some(base));
+    let gen_err = |msg: &str| {
+        Error::new(
+            ErrorKind::Format(format!("{msg} (generation {gen} at byte offset {base})")),
+            Some(base),
+        )
+    };
     if freq == 0.0 {
         return Err(gen_err("no frequency event found"));
     }
@@ -428,10 +496,16 @@ fn parse_generation(
         for &pc in &table.stack_pcs[r.start as usize..r.end as usize] {
             let f = table.pcs[&pc];
             if !table.strings.contains(f.func) {
-                return Err(gen_err(&format!("found invalid func string ID {} for stack {id}", f.func)));
+                return Err(gen_err(&format!(
+                    "found invalid func string ID {} for stack {id}",
+                    f.func
+                )));
             }
             if !table.strings.contains(f.file) {
-                return Err(gen_err(&format!("found invalid file string ID {} for stack {id}", f.file)));
+                return Err(gen_err(&format!(
+                    "found invalid file string ID {} for stack {id}",
+                    f.file
+                )));
             }
         }
     }
@@ -439,6 +513,11 @@ fn parse_generation(
         s.time = crate::table::ticks_to_ns(freq, s.time as u64);
     }
     crate::gosort::sort_func(&mut cpu_samples, |a, b| a.time.cmp(&b.time));
-    Ok(Generation { gen, table, ms, cpu_samples, min_ts })
+    Ok(Generation {
+        gen,
+        table,
+        ms,
+        cpu_samples,
+        min_ts,
+    })
 }
-

@@ -54,7 +54,10 @@ struct Ranges(Vec<RangeType>);
 impl Ranges {
     fn begin(&mut self, t: RangeType) -> Result<(), String> {
         if self.0.contains(&t) {
-            return Err(format!("discovered event already in-flight for when starting event {}", spec_name(t.0)));
+            return Err(format!(
+                "discovered event already in-flight for when starting event {}",
+                spec_name(t.0)
+            ));
         }
         self.0.push(t);
         Ok(())
@@ -63,12 +66,19 @@ impl Ranges {
     fn active(&mut self, t: RangeType, initial_gen: bool) -> Result<(), String> {
         if initial_gen {
             if self.0.contains(&t) {
-                return Err(format!("found named active range already in first gen: {{{} {}}}", t.0, t.1));
+                return Err(format!(
+                    "found named active range already in first gen: {{{} {}}}",
+                    t.0, t.1
+                ));
             }
             self.0.push(t);
         } else if !self.0.contains(&t) {
             let list: Vec<String> = self.0.iter().map(|(a, b)| format!("{{{a} {b}}}")).collect();
-            return Err(format!("resource is missing active range: {} [{}]", spec_name(t.0), list.join(" ")));
+            return Err(format!(
+                "resource is missing active range: {} [{}]",
+                spec_name(t.0),
+                list.join(" ")
+            ));
         }
         Ok(())
     }
@@ -78,7 +88,10 @@ impl Ranges {
         let st = s::spec(typ).map_or(s::EV_NONE, |sp| sp.start_ev);
         match self.0.iter().position(|r| r.0 == st) {
             Some(i) => Ok(self.0.swap_remove(i).1),
-            None => Err(format!("tried to end event {}, but not in-flight", spec_name(st))),
+            None => Err(format!(
+                "tried to end event {}, but not in-flight",
+                spec_name(st)
+            )),
         }
     }
 }
@@ -94,7 +107,12 @@ struct GState {
 
 impl GState {
     fn new(status: u64, seq: Seq) -> Self {
-        GState { status, seq, regions: Vec::new(), ranges: Ranges::default() }
+        GState {
+            status,
+            seq,
+            regions: Vec::new(),
+            ranges: Ranges::default(),
+        }
     }
 }
 
@@ -127,7 +145,14 @@ impl MTable {
         if let Some(&i) = self.ids.get(&id) {
             return i as usize;
         }
-        self.slots.push((id, false, MState { g: NO_GOROUTINE, p: NO_PROC }));
+        self.slots.push((
+            id,
+            false,
+            MState {
+                g: NO_GOROUTINE,
+                p: NO_PROC,
+            },
+        ));
         self.ids.insert(id, self.slots.len() as u32 - 1);
         self.slots.len() - 1
     }
@@ -175,7 +200,11 @@ struct Reqs {
     g: Need,
 }
 
-const USER_GO: Reqs = Reqs { m: Need::Must, p: Need::Must, g: Need::Must };
+const USER_GO: Reqs = Reqs {
+    m: Need::Must,
+    p: Need::Must,
+    g: Need::Must,
+};
 
 #[inline(always)]
 fn validate(ctx: SchedCtx, r: Reqs) -> Result<(), String> {
@@ -206,14 +235,26 @@ fn validate_slow(ctx: SchedCtx, r: Reqs) -> Result<(), String> {
 
 #[cold]
 #[inline(never)]
-fn cur_g_error(version: Version, ev: &BaseEvent, cur: SchedCtx, exists: bool, want_name: &str) -> String {
+fn cur_g_error(
+    version: Version,
+    ev: &BaseEvent,
+    cur: SchedCtx,
+    exists: bool,
+    want_name: &str,
+) -> String {
     if exists {
-        format!("{} event for goroutine that's not {want_name}", version.event_name(ev.typ))
+        format!(
+            "{} event for goroutine that's not {want_name}",
+            version.event_name(ev.typ)
+        )
     } else {
-        format!("event {} for goroutine ({}) that doesn't exist", version.event_name(ev.typ), cur.g)
+        format!(
+            "event {} for goroutine ({}) that doesn't exist",
+            version.event_name(ev.typ),
+            cur.g
+        )
     }
 }
-
 
 /// A FIFO that is almost always drained right after one push. Entries are
 /// written and read field by field in place: building them as temporaries
@@ -328,14 +369,25 @@ impl Ordering {
             self.initial_gen = gen;
         }
         let cur = if m == NO_THREAD {
-            SchedCtx { m, p: NO_PROC, g: NO_GOROUTINE }
+            SchedCtx {
+                m,
+                p: NO_PROC,
+                g: NO_GOROUTINE,
+            }
         } else {
             let e = &mut self.m.slots[slot];
             if !e.1 {
                 e.1 = true;
-                e.2 = MState { g: NO_GOROUTINE, p: NO_PROC };
+                e.2 = MState {
+                    g: NO_GOROUTINE,
+                    p: NO_PROC,
+                };
             }
-            SchedCtx { m, p: e.2.p, g: e.2.g }
+            SchedCtx {
+                m,
+                p: e.2.p,
+                g: e.2.g,
+            }
         };
         let res = match ev.typ {
             s::EV_PROCS_CHANGE | s::EV_GO_LABEL | s::EV_USER_LOG => self.annotation(ev, cur),
@@ -363,7 +415,14 @@ impl Ordering {
             s::EV_GC_SWEEP_END => self.gc_sweep_end(ev, cur),
             s::EV_GC_MARK_ASSIST_ACTIVE => self.go_range_active(ev, gen, cur),
             s::EV_HEAP_ALLOC | s::EV_HEAP_GOAL => {
-                validate(cur, Reqs { m: Need::Must, p: Need::Must, g: Need::May })?;
+                validate(
+                    cur,
+                    Reqs {
+                        m: Need::Must,
+                        p: Need::Must,
+                        g: Need::May,
+                    },
+                )?;
                 self.push(cur, ev);
                 Ok(Some(cur))
             }
@@ -372,7 +431,14 @@ impl Ordering {
             s::EV_USER_REGION_BEGIN | s::EV_USER_REGION_END => self.region(ev, evt, cur),
             s::EV_GO_SWITCH | s::EV_GO_SWITCH_DESTROY => self.go_switch(ev, gen, cur),
             t if t > s::MAX_EVENT && t < s::MAX_EXPERIMENTAL_EVENT => {
-                validate(cur, Reqs { m: Need::Must, p: Need::May, g: Need::May })?;
+                validate(
+                    cur,
+                    Reqs {
+                        m: Need::Must,
+                        p: Need::May,
+                        g: Need::May,
+                    },
+                )?;
                 self.push(cur, ev);
                 Ok(Some(cur))
             }
@@ -421,8 +487,19 @@ impl Ordering {
             }
             st.seq = Seq::new(gen, 0);
         } else {
-            self.p.insert(pid, PState { status, seq: Seq::new(gen, 0), ranges: Ranges::default() });
-            old = if gen == self.initial_gen { ProcState::Undetermined } else { ProcState::NotExist };
+            self.p.insert(
+                pid,
+                PState {
+                    status,
+                    seq: Seq::new(gen, 0),
+                    ranges: Ranges::default(),
+                },
+            );
+            old = if gen == self.initial_gen {
+                ProcState::Undetermined
+            } else {
+                ProcState::NotExist
+            };
         }
         let x = ev.extra_index();
         ev.args[x] = old as u64;
@@ -436,12 +513,18 @@ impl Ordering {
             let mut found = false;
             for (mid, ms) in self.m.iter() {
                 if ms.p == pid {
-                    cur = SchedCtx { m: mid, p: pid, g: ms.g };
+                    cur = SchedCtx {
+                        m: mid,
+                        p: pid,
+                        g: ms.g,
+                    };
                     found = true;
                 }
             }
             if !found {
-                return Err(format!("failed to find sched context for proc {pid} that's about to be stolen"));
+                return Err(format!(
+                    "failed to find sched context for proc {pid} that's about to be stolen"
+                ));
             }
         }
         self.push(cur, ev);
@@ -451,11 +534,20 @@ impl Ordering {
     fn proc_start(&mut self, ev: &BaseEvent, gen: u64, cur: SchedCtx) -> Adv {
         let pid = ev.args[0] as i64;
         let seq = Seq::new(gen, ev.args[1]);
-        let Some(st) = self.p.get_mut(&pid) else { return Ok(None) };
+        let Some(st) = self.p.get_mut(&pid) else {
+            return Ok(None);
+        };
         if st.status != ps::IDLE || !seq.succeeds(st.seq) || cur.p != NO_PROC {
             return Ok(None);
         }
-        validate(cur, Reqs { m: Need::Must, p: Need::Not, g: Need::May })?;
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::Not,
+                g: Need::May,
+            },
+        )?;
         st.status = ps::RUNNING;
         st.seq = seq;
         self.queue.push_back(cur, ev);
@@ -465,12 +557,26 @@ impl Ordering {
     fn proc_stop(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Adv {
         let name = || self.version.event_name(ev.typ);
         let Some(st) = self.p.get_mut(&cur.p) else {
-            return Err(format!("event {} for proc ({}) that doesn't exist", name(), cur.p));
+            return Err(format!(
+                "event {} for proc ({}) that doesn't exist",
+                name(),
+                cur.p
+            ));
         };
         if st.status != ps::RUNNING && st.status != ps::SYSCALL {
-            return Err(format!("{} event for proc that's not Running or Syscall", name()));
+            return Err(format!(
+                "{} event for proc that's not Running or Syscall",
+                name()
+            ));
         }
-        validate(cur, Reqs { m: Need::Must, p: Need::Must, g: Need::May })?;
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::Must,
+                g: Need::May,
+            },
+        )?;
         st.status = ps::IDLE;
         self.push(cur, ev);
         Ok(Some(SchedCtx { p: NO_PROC, ..cur }))
@@ -480,10 +586,19 @@ impl Ordering {
         let pid = ev.args[0] as i64;
         let seq = Seq::new(gen, ev.args[1]);
         match self.p.get(&pid) {
-            Some(st) if (st.status == ps::SYSCALL || st.status == ps::SYSCALL_ABANDONED) && seq.succeeds(st.seq) => {}
+            Some(st)
+                if (st.status == ps::SYSCALL || st.status == ps::SYSCALL_ABANDONED)
+                    && seq.succeeds(st.seq) => {}
             _ => return Ok(None),
         }
-        validate(cur, Reqs { m: Need::Must, p: Need::May, g: Need::May })?;
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::May,
+                g: Need::May,
+            },
+        )?;
         let st = self.p.get_mut(&pid).unwrap();
         let old = st.status;
         let x = ev.extra_index();
@@ -498,7 +613,10 @@ impl Ordering {
         let mid = ev.args[2] as i64;
         if mid == cur.m {
             if cur.p != pid {
-                return Err(format!("tried to self-steal proc {pid} (thread {mid}), but got proc {} instead", cur.p));
+                return Err(format!(
+                    "tried to self-steal proc {pid} (thread {mid}), but got proc {} instead",
+                    cur.p
+                ));
             }
             self.push(cur, ev);
             return Ok(Some(SchedCtx { p: NO_PROC, ..cur }));
@@ -507,7 +625,10 @@ impl Ordering {
             return Err(format!("stole proc from non-existent thread {mid}"));
         };
         if ms.p != pid {
-            return Err(format!("tried to steal proc {pid} from thread {mid}, but got proc {} instead", ms.p));
+            return Err(format!(
+                "tried to steal proc {pid} from thread {mid}, but got proc {} instead",
+                ms.p
+            ));
         }
         // The victim is leaving its syscall; it may now proceed without a P.
         ms.p = NO_PROC;
@@ -583,17 +704,33 @@ impl Ordering {
     }
 
     fn go_create(&mut self, ev: &BaseEvent, gen: u64, cur: SchedCtx) -> Adv {
-        validate(cur, Reqs { m: Need::Must, p: Need::Must, g: Need::May })?;
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::Must,
+                g: Need::May,
+            },
+        )?;
         if let Some(st) = self.g.get(&cur.g) {
             if st.status != gs::RUNNING {
-                return Err(format!("{} event for goroutine that's not Running", self.ev_name(ev.typ)));
+                return Err(format!(
+                    "{} event for goroutine that's not Running",
+                    self.ev_name(ev.typ)
+                ));
             }
         }
         let new_g = ev.args[0] as i64;
         if self.g.contains_key(&new_g) {
-            return Err(format!("tried to create goroutine ({new_g}) that already exists"));
+            return Err(format!(
+                "tried to create goroutine ({new_g}) that already exists"
+            ));
         }
-        let status = if ev.typ == s::EV_GO_CREATE_BLOCKED { gs::WAITING } else { gs::RUNNABLE };
+        let status = if ev.typ == s::EV_GO_CREATE_BLOCKED {
+            gs::WAITING
+        } else {
+            gs::RUNNABLE
+        };
         self.g.insert(new_g, GState::new(status, Seq::new(gen, 0)));
         self.push(cur, ev);
         Ok(Some(cur))
@@ -601,12 +738,24 @@ impl Ordering {
 
     /// The current goroutine's state, which must exist and have `want` status.
     #[inline]
-    fn cur_g(&mut self, ev: &BaseEvent, cur: SchedCtx, want: u64, want_name: &str) -> Result<&mut GState, String> {
+    fn cur_g(
+        &mut self,
+        ev: &BaseEvent,
+        cur: SchedCtx,
+        want: u64,
+        want_name: &str,
+    ) -> Result<&mut GState, String> {
         // Look up once, returning a bare pointer on the hot path; the error
         // text is built out of line.
         match self.g.get_mut(&cur.g) {
             Some(st) if st.status == want => Ok(st),
-            found => Err(cur_g_error(self.version, ev, cur, found.is_some(), want_name)),
+            found => Err(cur_g_error(
+                self.version,
+                ev,
+                cur,
+                found.is_some(),
+                want_name,
+            )),
         }
     }
 
@@ -621,17 +770,29 @@ impl Ordering {
             _ => st.status = gs::WAITING,
         }
         self.push(cur, ev);
-        Ok(Some(SchedCtx { g: NO_GOROUTINE, ..cur }))
+        Ok(Some(SchedCtx {
+            g: NO_GOROUTINE,
+            ..cur
+        }))
     }
 
     fn go_start(&mut self, ev: &BaseEvent, gen: u64, cur: SchedCtx) -> Adv {
         let gid = ev.args[0] as i64;
         let seq = Seq::new(gen, ev.args[1]);
-        let Some(st) = self.g.get_mut(&gid) else { return Ok(None) };
+        let Some(st) = self.g.get_mut(&gid) else {
+            return Ok(None);
+        };
         if st.status != gs::RUNNABLE || !seq.succeeds(st.seq) {
             return Ok(None);
         }
-        validate(cur, Reqs { m: Need::Must, p: Need::Must, g: Need::Not })?;
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::Must,
+                g: Need::Not,
+            },
+        )?;
         st.status = gs::RUNNING;
         st.seq = seq;
         self.queue.push_back(cur, ev);
@@ -665,7 +826,11 @@ impl Ordering {
             _ => return Ok(None),
         }
         self.push(cur, ev);
-        let mk = |typ: u8, args: [u64; 4]| BaseEvent { typ, time: ev.time, args };
+        let mk = |typ: u8, args: [u64; 4]| BaseEvent {
+            typ,
+            time: ev.time,
+            args,
+        };
         if ev.typ == s::EV_GO_SWITCH {
             self.g.get_mut(&cur.g).unwrap().status = gs::WAITING;
             self.push(cur, &mk(s::EV_GO_BLOCK, [0; 4]));
@@ -676,7 +841,13 @@ impl Ordering {
         let st = self.g.get_mut(&next).unwrap();
         st.status = gs::RUNNING;
         st.seq = seq;
-        self.push(SchedCtx { g: NO_GOROUTINE, ..cur }, &mk(s::EV_GO_START, [next as u64, ev.args[1], 0, 0]));
+        self.push(
+            SchedCtx {
+                g: NO_GOROUTINE,
+                ..cur
+            },
+            &mk(s::EV_GO_START, [next as u64, ev.args[1], 0, 0]),
+        );
         Ok(Some(SchedCtx { g: next, ..cur }))
     }
 
@@ -685,14 +856,22 @@ impl Ordering {
         self.cur_g(ev, cur, gs::RUNNING, "Running")?.status = gs::SYSCALL;
         let name = || self.version.event_name(ev.typ);
         let Some(pst) = self.p.get_mut(&cur.p) else {
-            return Err(format!("uninitialized proc {} found during {}", cur.p, name()));
+            return Err(format!(
+                "uninitialized proc {} found during {}",
+                cur.p,
+                name()
+            ));
         };
         pst.status = ps::SYSCALL;
         // The P sequence number disambiguates which syscall a later ProcSteal
         // stole from; on a running P it must line up exactly.
         let pseq = Seq::new(gen, ev.args[0]);
         if !pseq.succeeds(pst.seq) {
-            return Err(format!("failed to advance {}: can't make sequence: {} -> {pseq}", name(), pst.seq));
+            return Err(format!(
+                "failed to advance {}: can't make sequence: {} -> {pseq}",
+                name(),
+                pst.seq
+            ));
         }
         pst.seq = pseq;
         self.push(cur, ev);
@@ -704,10 +883,18 @@ impl Ordering {
         self.cur_g(ev, cur, gs::SYSCALL, "Running")?.status = gs::RUNNING;
         let name = || self.version.event_name(ev.typ);
         let Some(pst) = self.p.get_mut(&cur.p) else {
-            return Err(format!("uninitialized proc {} found during {}", cur.p, name()));
+            return Err(format!(
+                "uninitialized proc {} found during {}",
+                cur.p,
+                name()
+            ));
         };
         if pst.status != ps::SYSCALL {
-            return Err(format!("expected proc {} in state Syscall, but got {} instead", cur.p, ps::name(pst.status)));
+            return Err(format!(
+                "expected proc {} in state Syscall, but got {} instead",
+                cur.p,
+                ps::name(pst.status)
+            ));
         }
         pst.status = ps::RUNNING;
         self.push(cur, ev);
@@ -719,35 +906,69 @@ impl Ordering {
         // or never there): the event says the P was lost during the call.
         if cur.p != NO_PROC {
             let Some(pst) = self.p.get(&cur.p) else {
-                return Err(format!("uninitialized proc {} found during {}", cur.p, self.ev_name(ev.typ)));
+                return Err(format!(
+                    "uninitialized proc {} found during {}",
+                    cur.p,
+                    self.ev_name(ev.typ)
+                ));
             };
             if pst.status == ps::SYSCALL {
                 return Ok(None);
             }
         }
-        validate(cur, Reqs { m: Need::Must, p: Need::May, g: Need::Must })?;
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::May,
+                g: Need::Must,
+            },
+        )?;
         self.cur_g(ev, cur, gs::SYSCALL, "Running")?.status = gs::RUNNABLE;
         self.push(cur, ev);
-        Ok(Some(SchedCtx { g: NO_GOROUTINE, ..cur }))
+        Ok(Some(SchedCtx {
+            g: NO_GOROUTINE,
+            ..cur
+        }))
     }
 
     fn go_create_syscall(&mut self, ev: &BaseEvent, gen: u64, cur: SchedCtx) -> Adv {
         // A cgo callback on a thread Go did not create: the goroutine appears in a syscall.
-        validate(cur, Reqs { m: Need::Must, p: Need::May, g: Need::Not })?;
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::May,
+                g: Need::Not,
+            },
+        )?;
         let new_g = ev.args[0] as i64;
         if self.g.contains_key(&new_g) {
-            return Err(format!("tried to create goroutine ({new_g}) in syscall that already exists"));
+            return Err(format!(
+                "tried to create goroutine ({new_g}) in syscall that already exists"
+            ));
         }
-        self.g.insert(new_g, GState::new(gs::SYSCALL, Seq::new(gen, 0)));
+        self.g
+            .insert(new_g, GState::new(gs::SYSCALL, Seq::new(gen, 0)));
         self.push(cur, ev);
         Ok(Some(SchedCtx { g: new_g, ..cur }))
     }
 
     fn go_destroy_syscall(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Adv {
-        validate(cur, Reqs { m: Need::Must, p: Need::May, g: Need::Must })?;
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::May,
+                g: Need::Must,
+            },
+        )?;
         self.cur_g(ev, cur, gs::SYSCALL, "Syscall")?;
         self.g.remove(&cur.g);
-        let mut new = SchedCtx { g: NO_GOROUTINE, ..cur };
+        let mut new = SchedCtx {
+            g: NO_GOROUTINE,
+            ..cur
+        };
         if cur.p != NO_PROC {
             // The thread ID may be reused by a new thread, which must not
             // inherit this P: treat it as stolen right here.
@@ -756,11 +977,20 @@ impl Ordering {
                 return Err(format!("found invalid proc {} during {}", cur.p, name()));
             };
             if pst.status != ps::SYSCALL {
-                return Err(format!("proc {} in unexpected state {} during {}", cur.p, ps::name(pst.status), name()));
+                return Err(format!(
+                    "proc {} in unexpected state {} during {}",
+                    cur.p,
+                    ps::name(pst.status),
+                    name()
+                ));
             }
             pst.status = ps::SYSCALL_ABANDONED;
             new.p = NO_PROC;
-            let steal = BaseEvent { typ: s::EV_PROC_STEAL, time: ev.time, args: [cur.p as u64, 0, 0, ps::SYSCALL] };
+            let steal = BaseEvent {
+                typ: s::EV_PROC_STEAL,
+                time: ev.time,
+                args: [cur.p as u64, 0, 0, ps::SYSCALL],
+            };
             self.push(cur, &steal);
         }
         self.push(cur, ev);
@@ -779,7 +1009,10 @@ impl Ordering {
             ev.args[1] = NO_TASK;
         }
         let Some(name) = evt.string(ev.args[2]) else {
-            return Err(format!("invalid string ID {} for {} event", ev.args[2], ev.typ));
+            return Err(format!(
+                "invalid string ID {} for {} event",
+                ev.args[2], ev.typ
+            ));
         };
         let name = self.intern(name);
         self.tasks.insert(id, (name, parent));
@@ -809,20 +1042,31 @@ impl Ordering {
         validate(cur, USER_GO)?;
         let task = ev.args[0];
         let Some(name) = evt.string(ev.args[1]) else {
-            return Err(format!("invalid string ID {} for {} event", ev.args[1], ev.typ));
+            return Err(format!(
+                "invalid string ID {} for {} event",
+                ev.args[1], ev.typ
+            ));
         };
         let name = self.intern(name);
         let begin = ev.typ == s::EV_USER_REGION_BEGIN;
         let Some(st) = self.g.get_mut(&cur.g) else {
-            let which = if begin { "EvUserRegionBegin" } else { "EvUserRegionEnd" };
-            return Err(format!("encountered {which} without known state for current goroutine {}", cur.g));
+            let which = if begin {
+                "EvUserRegionBegin"
+            } else {
+                "EvUserRegionEnd"
+            };
+            return Err(format!(
+                "encountered {which} without known state for current goroutine {}",
+                cur.g
+            ));
         };
         if begin {
             st.regions.push((task, name));
         } else if let Some(&top) = st.regions.last() {
             // Regions that began before the trace did are unknown; ignore their ends.
             if top != (task, name) {
-                let n = |id: u32| String::from_utf8_lossy(&self.name_list[id as usize]).into_owned();
+                let n =
+                    |id: u32| String::from_utf8_lossy(&self.name_list[id as usize]).into_owned();
                 return Err(format!(
                     "misuse of region in goroutine {}: region end {{{task} {}}} when the inner-most active region start event is {{{} {}}}",
                     cur.g,
@@ -889,8 +1133,12 @@ impl Ordering {
             return Ok(None);
         }
         match self.gc {
-            GcState::NotRunning => return Err("encountered GCEnd when GC was not in progress".into()),
-            GcState::Undetermined => return Err("encountered GCEnd when GC was in an undetermined state".into()),
+            GcState::NotRunning => {
+                return Err("encountered GCEnd when GC was not in progress".into())
+            }
+            GcState::Undetermined => {
+                return Err("encountered GCEnd when GC was in an undetermined state".into())
+            }
             GcState::Running => {}
         }
         self.gc_seq = seq;
@@ -901,9 +1149,19 @@ impl Ordering {
     }
 
     fn gc_sweep_begin(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Adv {
-        validate(cur, Reqs { m: Need::Must, p: Need::Must, g: Need::May })?;
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::Must,
+                g: Need::May,
+            },
+        )?;
         let Some(pst) = self.p.get_mut(&cur.p) else {
-            return Err(format!("uninitialized proc {} found during GCSweepBegin", cur.p));
+            return Err(format!(
+                "uninitialized proc {} found during GCSweepBegin",
+                cur.p
+            ));
         };
         pst.ranges.begin(range_type(ev.typ, 0))?;
         self.push(cur, ev);
@@ -922,9 +1180,19 @@ impl Ordering {
     }
 
     fn gc_sweep_end(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Adv {
-        validate(cur, Reqs { m: Need::Must, p: Need::Must, g: Need::May })?;
+        validate(
+            cur,
+            Reqs {
+                m: Need::Must,
+                p: Need::Must,
+                g: Need::May,
+            },
+        )?;
         let Some(pst) = self.p.get_mut(&cur.p) else {
-            return Err(format!("uninitialized proc {} found during GCSweepEnd", cur.p));
+            return Err(format!(
+                "uninitialized proc {} found during GCSweepEnd",
+                cur.p
+            ));
         };
         pst.ranges.end(ev.typ)?;
         self.push(cur, ev);
@@ -933,7 +1201,11 @@ impl Ordering {
 
     fn go_range_begin(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Adv {
         validate(cur, USER_GO)?;
-        let desc = if ev.typ == s::EV_STW_BEGIN { ev.args[0] } else { 0 };
+        let desc = if ev.typ == s::EV_STW_BEGIN {
+            ev.args[0]
+        } else {
+            0
+        };
         let Some(st) = self.g.get_mut(&cur.g) else {
             return Err(format!(
                 "encountered event of type {} without known state for current goroutine {}",
@@ -951,7 +1223,10 @@ impl Ordering {
         let initial = gen == self.initial_gen;
         let name = || self.version.event_name(ev.typ);
         let Some(st) = self.g.get_mut(&gid) else {
-            return Err(format!("uninitialized goroutine {gid} found during {}", name()));
+            return Err(format!(
+                "uninitialized goroutine {gid} found during {}",
+                name()
+            ));
         };
         st.ranges.active(range_type(ev.typ, 0), initial)?;
         self.push(cur, ev);

@@ -33,7 +33,17 @@ struct BatchCursor {
 
 impl BatchCursor {
     fn new(m: ThreadId, slot: usize, mi: usize) -> Self {
-        BatchCursor { m, slot, mi, last_ts: 0, idx: usize::MAX, pos: 0, end: 0, ev: BaseEvent::default(), ev_off: 0 }
+        BatchCursor {
+            m,
+            slot,
+            mi,
+            last_ts: 0,
+            idx: usize::MAX,
+            pos: 0,
+            end: 0,
+            ev: BaseEvent::default(),
+            ev_off: 0,
+        }
     }
 
     /// Reads the next event; false when this M has no more in the generation.
@@ -42,7 +52,9 @@ impl BatchCursor {
         while self.pos == self.end {
             let batches = &g.ms[self.mi].batches;
             let next = self.idx.wrapping_add(1);
-            let Some((time, data)) = batches.get(next) else { return Ok(false) };
+            let Some((time, data)) = batches.get(next) else {
+                return Ok(false);
+            };
             // Timestamps are deltas from the batch's base time.
             self.idx = next;
             self.pos = data.start as usize;
@@ -53,7 +65,12 @@ impl BatchCursor {
         let buf = &g.table.bytes[start..self.end];
         let (n, dt) = match read_timed_event(buf, &mut self.ev) {
             Ok(x) => x,
-            Err(m) => return Err(Error::new(ErrorKind::Format(m), Some(g.table.bytes.offset + start as u64))),
+            Err(m) => {
+                return Err(Error::new(
+                    ErrorKind::Format(m),
+                    Some(g.table.bytes.offset + start as u64),
+                ))
+            }
         };
         self.ev.time = g.table.ns(dt).wrapping_add(self.last_ts);
         self.last_ts = self.ev.time;
@@ -91,7 +108,9 @@ static ID_ARGS: [[u8; 4]; s::MAX_EXPERIMENTAL_EVENT as usize] = {
 /// Checks that the stack and string IDs `ev` refers to exist.
 #[inline]
 fn validate_ids(ev: &BaseEvent, g: &Generation, off: u64) -> Result<()> {
-    let Some(ids) = ID_ARGS.get(ev.typ as usize) else { return Ok(()) };
+    let Some(ids) = ID_ARGS.get(ev.typ as usize) else {
+        return Ok(());
+    };
     for &a in ids {
         if a == 0xff {
             break;
@@ -236,7 +255,9 @@ impl Gens {
                 // without it means the thread died, which must not pass for
                 // a clean end of the trace.
                 Err(_) => Some(GenItem::Err(Error::new(
-                    ErrorKind::Io("internal error: the generation decoder thread stopped unexpectedly".into()),
+                    ErrorKind::Io(
+                        "internal error: the generation decoder thread stopped unexpectedly".into(),
+                    ),
                     None,
                 ))),
             },
@@ -302,7 +323,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { parallel: true, repair: true }
+        Options {
+            parallel: true,
+            repair: true,
+        }
     }
 }
 
@@ -345,7 +369,9 @@ impl Reader {
                 let mut v = Vec::new();
                 std::fs::File::open(path)
                     .and_then(|mut f| f.read_to_end(&mut v))
-                    .map_err(|e| Error::new(ErrorKind::Io(format!("{}: {e}", path.display())), None))?;
+                    .map_err(|e| {
+                        Error::new(ErrorKind::Io(format!("{}: {e}", path.display())), None)
+                    })?;
                 Whole::Vec(v)
             }
         };
@@ -364,15 +390,33 @@ impl Reader {
 
     /// Reads a trace from a stream, holding at most a few generations in memory.
     pub fn from_reader(r: impl Read + Send + 'static) -> Result<Reader> {
-        let mut input = Input::Stream { r: Box::new(r), buf: Vec::new(), base: 0, eof: false };
-        while input.window().len() < 32 && input.fill().map_err(|e| Error::new(ErrorKind::Io(e.to_string()), Some(0)))? {}
+        let mut input = Input::Stream {
+            r: Box::new(r),
+            buf: Vec::new(),
+            base: 0,
+            eof: false,
+        };
+        while input.window().len() < 32
+            && input
+                .fill()
+                .map_err(|e| Error::new(ErrorKind::Io(e.to_string()), Some(0)))?
+        {}
         Self::from_input(input, None, Options::default())
     }
 
     /// Reads a trace from a stream, with options.
     pub fn from_reader_with(r: impl Read + Send + 'static, opts: Options) -> Result<Reader> {
-        let mut input = Input::Stream { r: Box::new(r), buf: Vec::new(), base: 0, eof: false };
-        while input.window().len() < 32 && input.fill().map_err(|e| Error::new(ErrorKind::Io(e.to_string()), Some(0)))? {}
+        let mut input = Input::Stream {
+            r: Box::new(r),
+            buf: Vec::new(),
+            base: 0,
+            eof: false,
+        };
+        while input.window().len() < 32
+            && input
+                .fill()
+                .map_err(|e| Error::new(ErrorKind::Io(e.to_string()), Some(0)))?
+        {}
         Self::from_input(input, None, opts)
     }
 
@@ -424,7 +468,10 @@ impl Reader {
 
     /// v1 traces are ordered globally, so the whole trace is parsed up front.
     fn from_v1(mut input: Input, version: Version, repair: bool) -> Result<Reader> {
-        while input.fill().map_err(|e| Error::new(ErrorKind::Io(e.to_string()), Some(input.base())))? {}
+        while input
+            .fill()
+            .map_err(|e| Error::new(ErrorKind::Io(e.to_string()), Some(input.base())))?
+        {}
         let conv = crate::v1::Converter::with_repair(input.window(), version, repair)?;
         Ok(Reader {
             version,
@@ -456,8 +503,15 @@ impl Reader {
         if self.syncs == 0 {
             if let Some(t) = v1.first_time() {
                 self.syncs += 1;
-                let base = BaseEvent { typ: EV_SYNC_EVENT, time: t.wrapping_sub(1), args: [self.syncs, 0, 0, 0] };
-                self.cur = EventData { ctx: SchedCtx::NONE, base };
+                let base = BaseEvent {
+                    typ: EV_SYNC_EVENT,
+                    time: t.wrapping_sub(1),
+                    args: [self.syncs, 0, 0, 0],
+                };
+                self.cur = EventData {
+                    ctx: SchedCtx::NONE,
+                    base,
+                };
                 self.cur_has_table = true;
                 return Ok(());
             }
@@ -472,8 +526,15 @@ impl Reader {
             None => {
                 self.syncs += 1;
                 self.last_event = true;
-                let base = BaseEvent { typ: EV_SYNC_EVENT, time: v1.last_time().wrapping_add(1), args: [self.syncs, 0, 0, 0] };
-                self.cur = EventData { ctx: SchedCtx::NONE, base };
+                let base = BaseEvent {
+                    typ: EV_SYNC_EVENT,
+                    time: v1.last_time().wrapping_add(1),
+                    args: [self.syncs, 0, 0, 0],
+                };
+                self.cur = EventData {
+                    ctx: SchedCtx::NONE,
+                    base,
+                };
                 self.cur_has_table = false;
                 Ok(())
             }
@@ -507,7 +568,11 @@ impl Reader {
         if self.done {
             return Ok(None);
         }
-        let res = if self.v1.is_some() { self.next_v1() } else { self.next_inner() };
+        let res = if self.v1.is_some() {
+            self.next_v1()
+        } else {
+            self.next_inner()
+        };
         match res {
             Ok(()) => {}
             Err(e) => {
@@ -523,7 +588,10 @@ impl Reader {
             (Some(v1), true) => Some(v1.table()),
             (None, true) => self.gen.as_ref().map(|g| &g.table),
         };
-        Ok(Some(Event { table, data: &self.cur }))
+        Ok(Some(Event {
+            table,
+            data: &self.cur,
+        }))
     }
 
     /// Sets `self.cur` to the next event.
@@ -531,7 +599,10 @@ impl Reader {
         if self.order.queue.pop_into(&mut self.cur) {
             return self.finish_cur(true);
         }
-        let cpu_left = self.gen.as_ref().is_some_and(|g| self.cpu_next < g.cpu_samples.len());
+        let cpu_left = self
+            .gen
+            .as_ref()
+            .is_some_and(|g| self.cpu_next < g.cpu_samples.len());
         if self.frontier.is_empty() && !cpu_left {
             return self.next_generation();
         }
@@ -539,12 +610,23 @@ impl Reader {
         if let Some(smp) = g.cpu_samples.get(self.cpu_next) {
             if self.frontier.is_empty() || smp.time < self.frontier[0].ev.time {
                 self.cpu_next += 1;
-                let ctx = SchedCtx { g: smp.g, p: smp.p, m: smp.m };
-                let base = BaseEvent { typ: EV_CPU_SAMPLE, time: smp.time, args: [smp.stack, 0, 0, 0] };
+                let ctx = SchedCtx {
+                    g: smp.g,
+                    p: smp.p,
+                    m: smp.m,
+                };
+                let base = BaseEvent {
+                    typ: EV_CPU_SAMPLE,
+                    time: smp.time,
+                    args: [smp.stack, 0, 0, 0],
+                };
                 if g.table.stack(smp.stack).is_none() {
                     // The reference panics here; we report it.
                     return Err(Error::new(
-                        ErrorKind::Format(format!("found invalid stack ID {} for event CPUSample", smp.stack)),
+                        ErrorKind::Format(format!(
+                            "found invalid stack ID {} for event CPUSample",
+                            smp.stack
+                        )),
                         Some(g.table.bytes.offset + smp.off as u64),
                     ));
                 }
@@ -574,7 +656,10 @@ impl Reader {
     fn try_advance(&mut self, i: usize) -> Result<bool> {
         let g = self.gen.as_deref_mut().expect("generation installed");
         let bc = &mut self.frontier[i];
-        match self.order.advance(&mut bc.ev, &mut g.table, bc.m, bc.slot, g.gen) {
+        match self
+            .order
+            .advance(&mut bc.ev, &mut g.table, bc.m, bc.slot, g.gen)
+        {
             Ok(false) => return Ok(false),
             Ok(true) => {}
             Err(msg) => {
@@ -603,7 +688,10 @@ impl Reader {
 
     fn stuck_error(&self) -> Error {
         let g = self.gen.as_deref().expect("generation installed");
-        let mut msg = format!("broken trace: failed to advance: no event of generation {} can happen next; frontier:", g.gen);
+        let mut msg = format!(
+            "broken trace: failed to advance: no event of generation {} can happen next; frontier:",
+            g.gen
+        );
         let mut first_off = None;
         for bc in &self.frontier {
             let off = g.table.bytes.offset + bc.ev_off as u64;
@@ -629,7 +717,11 @@ impl Reader {
                 self.frontier.clear();
                 for mi in 0..g.ms.len() {
                     let m = g.ms[mi].m;
-                    let slot = if m == NO_THREAD { 0 } else { self.order.thread_slot(m) };
+                    let slot = if m == NO_THREAD {
+                        0
+                    } else {
+                        self.order.thread_slot(m)
+                    };
                     let mut bc = BatchCursor::new(m, slot, mi);
                     if bc.next_event(&g)? {
                         self.frontier.push(bc);
@@ -675,7 +767,9 @@ impl Reader {
                 if b > a {
                     // SAFETY: read-only private file mapping; dropped pages are
                     // re-read from the file if touched again.
-                    let _ = unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, a, b - a) };
+                    let _ = unsafe {
+                        m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, a, b - a)
+                    };
                 }
             }
             drop(g);
@@ -683,7 +777,11 @@ impl Reader {
     }
 
     fn sync_event(&mut self, time: Time, has_table: bool) -> Result<()> {
-        let base = BaseEvent { typ: EV_SYNC_EVENT, time, args: [self.syncs, 0, 0, 0] };
+        let base = BaseEvent {
+            typ: EV_SYNC_EVENT,
+            time,
+            args: [self.syncs, 0, 0, 0],
+        };
         self.finish(SchedCtx::NONE, base, has_table)
     }
 

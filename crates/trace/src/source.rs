@@ -47,11 +47,17 @@ impl std::fmt::Debug for GenBytes {
 impl GenBytes {
     pub fn shared(whole: Arc<Whole>, range: Range<usize>) -> Self {
         let offset = range.start as u64;
-        GenBytes { inner: GenInner::Shared(whole, range), offset }
+        GenBytes {
+            inner: GenInner::Shared(whole, range),
+            offset,
+        }
     }
 
     pub fn owned(v: Vec<u8>, offset: u64) -> Self {
-        GenBytes { inner: GenInner::Owned(Arc::new(v)), offset }
+        GenBytes {
+            inner: GenInner::Owned(Arc::new(v)),
+            offset,
+        }
     }
 }
 
@@ -71,7 +77,12 @@ impl Deref for GenBytes {
 /// buffers, or read in pieces from a stream.
 pub(crate) enum Input {
     Whole(Arc<Whole>),
-    Stream { r: Box<dyn Read + Send>, buf: Vec<u8>, base: u64, eof: bool },
+    Stream {
+        r: Box<dyn Read + Send>,
+        buf: Vec<u8>,
+        base: u64,
+        eof: bool,
+    },
 }
 
 impl Input {
@@ -101,7 +112,9 @@ impl Input {
 
     /// Reads more from a stream. Returns false if there is nothing more.
     pub fn fill(&mut self) -> std::io::Result<bool> {
-        let Input::Stream { r, buf, eof, .. } = self else { return Ok(false) };
+        let Input::Stream { r, buf, eof, .. } = self else {
+            return Ok(false);
+        };
         if *eof {
             return Ok(false);
         }

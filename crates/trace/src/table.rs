@@ -13,7 +13,10 @@ pub(crate) struct DataTable<V> {
 
 impl<V> Default for DataTable<V> {
     fn default() -> Self {
-        DataTable { dense: Vec::new(), sparse: FxHashMap::default() }
+        DataTable {
+            dense: Vec::new(),
+            sparse: FxHashMap::default(),
+        }
     }
 }
 
@@ -194,11 +197,30 @@ mod tests {
 
     #[test]
     fn integer_fast_path_agrees_with_the_float_computation() {
-        for freq in [1.0, 64.0, 1.0 / (15625000.0 / 1e9), 1.0 / (2_904_000_000.0 / 1e9)] {
+        for freq in [
+            1.0,
+            64.0,
+            1.0 / (15625000.0 / 1e9),
+            1.0 / (2_904_000_000.0 / 1e9),
+        ] {
             let mut t = EvTable::default();
             t.set_freq(freq);
-            for ticks in [0u64, 1, 7, 1 << 20, 123_456_789_012, (1 << 53) / 64 - 1, (1 << 53) / 64, u64::MAX / 3, u64::MAX] {
-                assert_eq!(t.ns(ticks), ticks_to_ns(freq, ticks), "freq {freq} ticks {ticks}");
+            for ticks in [
+                0u64,
+                1,
+                7,
+                1 << 20,
+                123_456_789_012,
+                (1 << 53) / 64 - 1,
+                (1 << 53) / 64,
+                u64::MAX / 3,
+                u64::MAX,
+            ] {
+                assert_eq!(
+                    t.ns(ticks),
+                    ticks_to_ns(freq, ticks),
+                    "freq {freq} ticks {ticks}"
+                );
             }
         }
     }

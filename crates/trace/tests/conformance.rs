@@ -50,16 +50,29 @@ fn every_go_conformance_case_matches_the_reference() {
         .filter(|p| p.extension().is_some_and(|x| x == "test"))
         .collect();
     cases.sort();
-    assert!(cases.len() >= 20, "expected Go's ~22 conformance cases, found {}", cases.len());
+    assert!(
+        cases.len() >= 20,
+        "expected Go's ~22 conformance cases, found {}",
+        cases.len()
+    );
     let mut failures = Vec::new();
     for case in &cases {
         let name = case.file_stem().unwrap().to_string_lossy().into_owned();
         let src = std::fs::read_to_string(case).unwrap();
-        let tc = gotrace_wire::text::parse_test_case(&src).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let tc =
+            gotrace_wire::text::parse_test_case(&src).unwrap_or_else(|e| panic!("{name}: {e}"));
         let golden = golden_dir().join(format!("{name}.parsed"));
-        let want = std::fs::read_to_string(&golden)
-            .unwrap_or_else(|e| panic!("{name}: no golden at {} ({e}); run corpus/regen-conformance.sh", golden.display()));
-        let want_exit: i32 = std::fs::read_to_string(golden_dir().join(format!("{name}.exit"))).unwrap().trim().parse().unwrap();
+        let want = std::fs::read_to_string(&golden).unwrap_or_else(|e| {
+            panic!(
+                "{name}: no golden at {} ({e}); run corpus/regen-conformance.sh",
+                golden.display()
+            )
+        });
+        let want_exit: i32 = std::fs::read_to_string(golden_dir().join(format!("{name}.exit")))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
         let (got, err) = run(tc.trace.to_wire());
         if got != want {
             failures.push(format!("{name}: event stream differs from the reference's"));
@@ -67,7 +80,9 @@ fn every_go_conformance_case_matches_the_reference() {
         match (&tc.expect_failure, &err) {
             (None, None) => {}
             (None, Some(e)) => failures.push(format!("{name}: expected success, got error: {e}")),
-            (Some(pat), None) => failures.push(format!("{name}: expected an error matching {pat:?}, got none")),
+            (Some(pat), None) => failures.push(format!(
+                "{name}: expected an error matching {pat:?}, got none"
+            )),
             (Some(pat), Some(e)) => {
                 if !regex::Regex::new(pat).unwrap().is_match(&e.to_string()) {
                     failures.push(format!("{name}: error {e:?} does not match {pat:?}"));
@@ -75,8 +90,16 @@ fn every_go_conformance_case_matches_the_reference() {
             }
         }
         if (err.is_some() as i32) != want_exit {
-            failures.push(format!("{name}: reference exit code {want_exit}, our error: {err:?}"));
+            failures.push(format!(
+                "{name}: reference exit code {want_exit}, our error: {err:?}"
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }

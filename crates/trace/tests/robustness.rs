@@ -77,7 +77,10 @@ fn corpus_traces() -> Vec<String> {
         for t in std::fs::read_dir(&v).unwrap() {
             let t = t.unwrap().path();
             if t.extension().is_some_and(|e| e == "trace") {
-                out.push(format!("{ver}/{}", t.file_name().unwrap().to_string_lossy()));
+                out.push(format!(
+                    "{ver}/{}",
+                    t.file_name().unwrap().to_string_lossy()
+                ));
             }
         }
     }
@@ -101,7 +104,11 @@ impl Outcome {
 
     /// How many leading events equal `full`'s.
     fn common_prefix(&self, full: &Outcome) -> usize {
-        self.events.iter().zip(&full.events).take_while(|(a, b)| a == b).count()
+        self.events
+            .iter()
+            .zip(&full.events)
+            .take_while(|(a, b)| a == b)
+            .count()
     }
 
     fn text(&self) -> Vec<u8> {
@@ -125,7 +132,10 @@ fn watch_helper_panics() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if std::thread::current().name() == Some("gotrace-generations") {
-                HELPER_PANICS.lock().unwrap_or_else(|e| e.into_inner()).push(info.to_string());
+                HELPER_PANICS
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(info.to_string());
             }
             previous(info);
         }));
@@ -134,14 +144,21 @@ fn watch_helper_panics() {
 
 fn assert_no_helper_panic() {
     let panics = HELPER_PANICS.lock().unwrap_or_else(|e| e.into_inner());
-    assert!(panics.is_empty(), "the reader's helper thread panicked: {panics:?}");
+    assert!(
+        panics.is_empty(),
+        "the reader's helper thread panicked: {panics:?}"
+    );
 }
 
 /// Reads every event. More than `max_events` events means the reader does
 /// not terminate: a well-behaved reader yields at most a few events per byte.
 fn drain(r: gotrace::Result<Reader>, max_events: usize) -> Outcome {
     watch_helper_panics();
-    let mut out = Outcome { events: Vec::new(), syncs: Vec::new(), err: None };
+    let mut out = Outcome {
+        events: Vec::new(),
+        syncs: Vec::new(),
+        err: None,
+    };
     let mut r = match r {
         Ok(r) => r,
         Err(e) => {
@@ -169,7 +186,10 @@ fn drain(r: gotrace::Result<Reader>, max_events: usize) -> Outcome {
         }
     }
     // A finished reader stays finished.
-    assert!(matches!(r.read_event(), Ok(None)), "the reader yields more after its end or its error");
+    assert!(
+        matches!(r.read_event(), Ok(None)),
+        "the reader yields more after its end or its error"
+    );
     drop(r);
     assert_no_helper_panic();
     out
@@ -184,7 +204,11 @@ type Progress = Arc<Mutex<String>>;
 
 /// Runs `f` on another thread and fails if it takes longer than `secs`:
 /// a hang in the reader must fail the test, not stall it forever.
-fn within<T: Send + 'static>(what: &str, secs: u64, f: impl FnOnce(&Progress) -> T + Send + 'static) -> T {
+fn within<T: Send + 'static>(
+    what: &str,
+    secs: u64,
+    f: impl FnOnce(&Progress) -> T + Send + 'static,
+) -> T {
     let progress: Progress = Arc::new(Mutex::new(String::from("starting")));
     let p = progress.clone();
     let (tx, rx) = channel();
@@ -270,14 +294,25 @@ struct TraceLayout {
 impl TraceLayout {
     fn new(bytes: &[u8]) -> TraceLayout {
         let h = read_header(bytes).expect("corpus trace header");
-        let batches: Vec<Batch> = Batches::new(bytes, h.len).collect::<Result<_, _>>().expect("corpus trace framing");
+        let batches: Vec<Batch> = Batches::new(bytes, h.len)
+            .collect::<Result<_, _>>()
+            .expect("corpus trace framing");
         let v126 = h.version >= Version::Go126;
         let mut gens: Vec<GenSpan> = Vec::new();
         let mut open: Option<(u64, GenSpan)> = None;
         for b in &batches {
             if v126 {
-                let (_, g) = open
-                    .get_or_insert_with(|| (0, GenSpan { start: b.start, end: 0, settled: 0, per_m_ends: Vec::new() }));
+                let (_, g) = open.get_or_insert_with(|| {
+                    (
+                        0,
+                        GenSpan {
+                            start: b.start,
+                            end: 0,
+                            settled: 0,
+                            per_m_ends: Vec::new(),
+                        },
+                    )
+                });
                 if b.kind == BatchKind::EndOfGeneration {
                     g.end = b.end();
                     g.settled = b.end();
@@ -301,7 +336,12 @@ impl TraceLayout {
                         g.settled = b.data.start;
                         gens.push(g);
                     }
-                    let mut g = GenSpan { start: b.start, end: 0, settled: 0, per_m_ends: Vec::new() };
+                    let mut g = GenSpan {
+                        start: b.start,
+                        end: 0,
+                        settled: 0,
+                        per_m_ends: Vec::new(),
+                    };
                     if is_per_m_batch(b, bytes, h.version) {
                         g.per_m_ends.push(b.end());
                     }
@@ -319,7 +359,14 @@ impl TraceLayout {
         boundaries.push(h.len);
         boundaries.sort_unstable();
         boundaries.dedup();
-        TraceLayout { version: h.version, header_len: h.len, len: bytes.len(), boundaries, batches, gens }
+        TraceLayout {
+            version: h.version,
+            header_len: h.len,
+            len: bytes.len(),
+            boundaries,
+            batches,
+            gens,
+        }
     }
 
     fn v126(&self) -> bool {
@@ -354,9 +401,22 @@ impl Full {
         let bytes = trace_bytes(rel);
         let layout = TraceLayout::new(&bytes);
         let out = read_bytes(&bytes);
-        assert!(out.err.is_none(), "{rel}: the complete trace fails: {:?}", out.err);
-        assert_eq!(out.syncs.len(), layout.gens.len() + 1, "{rel}: expected one Sync per generation plus a final one");
-        Full { rel: rel.to_string(), bytes, layout, out }
+        assert!(
+            out.err.is_none(),
+            "{rel}: the complete trace fails: {:?}",
+            out.err
+        );
+        assert_eq!(
+            out.syncs.len(),
+            layout.gens.len() + 1,
+            "{rel}: expected one Sync per generation plus a final one"
+        );
+        Full {
+            rel: rel.to_string(),
+            bytes,
+            layout,
+            out,
+        }
     }
 
     /// Number of events of the first `k` generations (Syncs included).
@@ -370,14 +430,20 @@ impl Full {
 fn grouped(problems: &[(String, String)]) -> Vec<String> {
     let mut groups: Vec<(String, usize, String)> = Vec::new();
     for (case, problem) in problems {
-        let key: String = problem.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect();
+        let key: String = problem
+            .chars()
+            .map(|c| if c.is_ascii_digit() { '#' } else { c })
+            .collect();
         let key = key.split("##").collect::<Vec<_>>().join("#");
         match groups.iter_mut().find(|g| g.0 == key) {
             Some(g) => g.1 += 1,
             None => groups.push((key, 1, format!("{case}: {problem}"))),
         }
     }
-    groups.into_iter().map(|(_, n, example)| format!("{n} × e.g. {example}")).collect()
+    groups
+        .into_iter()
+        .map(|(_, n, example)| format!("{n} × e.g. {example}"))
+        .collect()
 }
 
 /// A mismatch list that prints well.
@@ -389,7 +455,11 @@ fn assert_no_failures(what: &str, failures: &[String]) {
     panic!(
         "{what}: {} failures{}:\n{}",
         failures.len(),
-        if failures.len() > 25 { " (first 25)" } else { "" },
+        if failures.len() > 25 {
+            " (first 25)"
+        } else {
+            ""
+        },
         shown.join("\n")
     );
 }
@@ -415,7 +485,14 @@ fn cut_points(l: &TraceLayout) -> Vec<usize> {
             v.push((b.start as isize + d).max(0) as usize);
         }
         let (s, e) = (b.data.start, b.data.end);
-        v.extend([s.saturating_sub(1), s, s + 1, (s + e) / 2, e.saturating_sub(1), e]);
+        v.extend([
+            s.saturating_sub(1),
+            s,
+            s + 1,
+            (s + e) / 2,
+            e.saturating_sub(1),
+            e,
+        ]);
     }
     v.extend((0..l.len).step_by(997));
     v.extend([l.len - 1, l.len]);
@@ -472,14 +549,21 @@ fn truncation_runs() -> &'static [TruncationRuns] {
 
 /// Applies `check` to every cut of the traces whose layout `which` selects;
 /// `check` reports problems through its last argument.
-fn check_cuts(what: &str, which: impl Fn(&TraceLayout) -> bool, check: impl Fn(&Full, &Cut, &mut dyn FnMut(String))) {
+fn check_cuts(
+    what: &str,
+    which: impl Fn(&TraceLayout) -> bool,
+    check: impl Fn(&Full, &Cut, &mut dyn FnMut(String)),
+) {
     let mut failures = Vec::new();
     let mut n = 0;
     for run in truncation_runs().iter().filter(|r| which(&r.full.layout)) {
         for c in &run.cuts {
             n += 1;
             check(&run.full, c, &mut |msg| {
-                failures.push(format!("{} cut at {}: {msg} (error: {:?})", run.full.rel, c.at, c.err))
+                failures.push(format!(
+                    "{} cut at {}: {msg} (error: {:?})",
+                    run.full.rel, c.at, c.err
+                ))
             });
         }
     }
@@ -496,8 +580,13 @@ fn a_truncated_trace_yields_every_generation_completed_before_the_cut() {
             let l = &full.layout;
             if c.at < l.header_len {
                 // Not even a header: nothing to salvage, and the reader says so up front.
-                if c.yielded != 0 || !matches!(c.err.as_ref().map(|e| e.kind()), Some(ErrorKind::Header(_))) {
-                    fail(format!("expected a header error and no events, got {} events", c.yielded));
+                if c.yielded != 0
+                    || !matches!(c.err.as_ref().map(|e| e.kind()), Some(ErrorKind::Header(_)))
+                {
+                    fail(format!(
+                        "expected a header error and no events, got {} events",
+                        c.yielded
+                    ));
                 }
                 return;
             }
@@ -513,7 +602,10 @@ fn a_truncated_trace_yields_every_generation_completed_before_the_cut() {
                 ));
             }
             if c.yielded < complete + 1 {
-                fail(format!("{k} complete generations ({complete} events) but only {} events yielded", c.yielded));
+                fail(format!(
+                    "{k} complete generations ({complete} events) but only {} events yielded",
+                    c.yielded
+                ));
             }
             if c.at == l.len && (c.err.is_some() || c.yielded != full.out.events.len()) {
                 fail("the uncut trace must read in full".into());
@@ -553,11 +645,16 @@ fn a_go126_trace_cut_inside_a_generation_drops_it_and_reports_a_truncation() {
             // generation's first per-M batch is indistinguishable from the
             // end of the trace: the sync, strings and stacks batches alone do
             // not make a generation (golden go1.26-flightrec@6855).
-            let silent = l.at_batch_boundary(c.at) && !g.is_some_and(|g| g.per_m_ends.iter().any(|&e| e <= c.at));
+            let silent = l.at_batch_boundary(c.at)
+                && !g.is_some_and(|g| g.per_m_ends.iter().any(|&e| e <= c.at));
             match &c.err {
-                Some(e) if inside && !silent && !e.is_truncation() => fail("expected a truncation error".into()),
+                Some(e) if inside && !silent && !e.is_truncation() => {
+                    fail("expected a truncation error".into())
+                }
                 Some(_) if !inside || silent => fail("expected no error".into()),
-                None if inside && !silent => fail("a cut inside a generation must be reported".into()),
+                None if inside && !silent => {
+                    fail("a cut inside a generation must be reported".into())
+                }
                 _ => {}
             }
         },
@@ -565,7 +662,8 @@ fn a_go126_trace_cut_inside_a_generation_drops_it_and_reports_a_truncation() {
 }
 
 #[test]
-fn a_pre_go126_trace_cut_at_a_generation_boundary_reads_as_complete_and_a_cut_inside_a_batch_is_reported() {
+fn a_pre_go126_trace_cut_at_a_generation_boundary_reads_as_complete_and_a_cut_inside_a_batch_is_reported(
+) {
     check_cuts(
         "pre-go 1.26 truncation",
         |l| !l.v126(),
@@ -618,11 +716,15 @@ fn offset_problem(e: &Error, len: usize) -> Option<String> {
     }
     match e.offset() {
         None => Some(format!("no offset: {text}")),
-        Some(o) if o > len as u64 => Some(format!("offset {o} is past the end ({len} bytes): {text}")),
+        Some(o) if o > len as u64 => {
+            Some(format!("offset {o} is past the end ({len} bytes): {text}"))
+        }
         Some(o) => match e.kind() {
             ErrorKind::Header(_) if o != 0 => Some(format!("header error at offset {o}: {text}")),
             ErrorKind::Header(_) => None,
-            _ if !text.contains("byte offset") => Some(format!("message does not name the offset: {text}")),
+            _ if !text.contains("byte offset") => {
+                Some(format!("message does not name the offset: {text}"))
+            }
             _ => None,
         },
     }
@@ -659,17 +761,24 @@ const DELIBERATE_DIFFERENCES: &[(&str, &str)] = &[
 fn gunzip(path: &Path) -> Vec<u8> {
     let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(f).read_to_end(&mut out).expect("gunzip golden");
+    flate2::read::GzDecoder::new(f)
+        .read_to_end(&mut out)
+        .expect("gunzip golden");
     out
 }
 
 fn lines(text: &[u8]) -> Vec<&[u8]> {
-    text.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect()
+    text.split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 /// Events before the last Sync in `-d=parsed` text: those of complete generations.
 fn complete_events(lines: &[&[u8]]) -> usize {
-    lines.iter().rposition(|l| l.windows(11).any(|w| w == b" Sync Time=")).unwrap_or(0)
+    lines
+        .iter()
+        .rposition(|l| l.windows(11).any(|w| w == b" Sync Time="))
+        .unwrap_or(0)
 }
 
 /// The input a golden describes: `<version>-<name>@<offset>[+<hex bytes appended>]`.
@@ -679,7 +788,10 @@ fn golden_input(case: &str) -> Vec<u8> {
     let (off, suffix) = cut.split_once('+').unwrap_or((cut, ""));
     let off: usize = off.parse().expect("offset");
     let mut bytes = trace_bytes(&format!("{ver}/{name}.trace"));
-    assert!(off <= bytes.len(), "{case}: offset past the end of the trace");
+    assert!(
+        off <= bytes.len(),
+        "{case}: offset past the end of the trace"
+    );
     bytes.truncate(off);
     for i in (0..suffix.len()).step_by(2) {
         bytes.push(u8::from_str_radix(&suffix[i..i + 2], 16).expect("hex suffix"));
@@ -692,19 +804,37 @@ fn truncated_traces_read_like_the_reference_reads_them() {
     let dir = corpus().join("golden/truncated");
     let mut cases: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}; run corpus/regen-truncated.sh", dir.display()))
-        .filter_map(|e| e.unwrap().file_name().to_str()?.strip_suffix(".exit").map(String::from))
+        .filter_map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_str()?
+                .strip_suffix(".exit")
+                .map(String::from)
+        })
         .collect();
     cases.sort();
-    assert!(cases.len() >= 12, "expected the ~20 cases of corpus/regen-truncated.sh, found {}", cases.len());
+    assert!(
+        cases.len() >= 12,
+        "expected the ~20 cases of corpus/regen-truncated.sh, found {}",
+        cases.len()
+    );
     for (c, _) in DELIBERATE_DIFFERENCES {
-        assert!(cases.iter().any(|x| x == c), "deliberate difference {c} has no golden; run corpus/regen-truncated.sh");
+        assert!(
+            cases.iter().any(|x| x == c),
+            "deliberate difference {c} has no golden; run corpus/regen-truncated.sh"
+        );
     }
     let mut failures = Vec::new();
     for case in &cases {
         let ours = read_bytes(&golden_input(case));
         let want = gunzip(&dir.join(format!("{case}.parsed.gz")));
-        let want_exit: i32 = std::fs::read_to_string(dir.join(format!("{case}.exit"))).unwrap().trim().parse().unwrap();
-        let want_stderr = std::fs::read_to_string(dir.join(format!("{case}.stderr"))).unwrap_or_default();
+        let want_exit: i32 = std::fs::read_to_string(dir.join(format!("{case}.exit")))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let want_stderr =
+            std::fs::read_to_string(dir.join(format!("{case}.stderr"))).unwrap_or_default();
         // Header errors are worded exactly like the reference's.
         if let Some(e) = &ours.err {
             if matches!(e.kind(), ErrorKind::Header(_)) && e.to_string() != want_stderr.trim_end() {
@@ -720,10 +850,16 @@ fn truncated_traces_read_like_the_reference_reads_them() {
         match DELIBERATE_DIFFERENCES.iter().find(|(c, _)| c == case) {
             None => {
                 if !same_exit {
-                    failures.push(format!("{case}: reference exit {want_exit}, our error: {:?}", ours.err));
+                    failures.push(format!(
+                        "{case}: reference exit {want_exit}, our error: {:?}",
+                        ours.err
+                    ));
                 }
                 if got != want {
-                    let line = got.split(|&b| b == b'\n').zip(want.split(|&b| b == b'\n')).position(|(a, b)| a != b);
+                    let line = got
+                        .split(|&b| b == b'\n')
+                        .zip(want.split(|&b| b == b'\n'))
+                        .position(|(a, b)| a != b);
                     failures.push(format!(
                         "{case}: output differs from the reference's (first at line {:?}; ours {} events, reference {})",
                         line.map(|l| l + 1),
@@ -742,9 +878,15 @@ fn truncated_traces_read_like_the_reference_reads_them() {
                 let (g, w) = (lines(&got), lines(&want));
                 let n = complete_events(&w);
                 if g.len() < n || g[..n] != w[..n] {
-                    failures.push(format!("{case}: we yield less than the reference's {n} complete events ({why})"));
+                    failures.push(format!(
+                        "{case}: we yield less than the reference's {n} complete events ({why})"
+                    ));
                 }
-                if let Some(p) = ours.err.as_ref().and_then(|e| offset_problem(e, golden_input(case).len())) {
+                if let Some(p) = ours
+                    .err
+                    .as_ref()
+                    .and_then(|e| offset_problem(e, golden_input(case).len()))
+                {
                     failures.push(format!("{case}: our error does not say where: {p}"));
                 }
             }
@@ -800,13 +942,27 @@ fn assert_fails_fast(what: &str, input: Vec<u8>, want: &str) {
         let input = input.clone();
         let t = Instant::now();
         let o = within(what, 30, move |_| {
-            let r = if streamed { Reader::from_reader(std::io::Cursor::new(input)) } else { Reader::from_bytes(input) };
+            let r = if streamed {
+                Reader::from_reader(std::io::Cursor::new(input))
+            } else {
+                Reader::from_bytes(input)
+            };
             drain(r, 100)
         });
         let how = if streamed { "streamed" } else { "in memory" };
-        assert!(t.elapsed() < Duration::from_secs(1), "{what} ({how}): took {:?}", t.elapsed());
-        let e = o.err.unwrap_or_else(|| panic!("{what} ({how}): read without error: {:?}", o.events));
-        assert!(e.to_string().contains(want), "{what} ({how}): error {:?} does not say {want:?}", e.to_string());
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "{what} ({how}): took {:?}",
+            t.elapsed()
+        );
+        let e = o
+            .err
+            .unwrap_or_else(|| panic!("{what} ({how}): read without error: {:?}", o.events));
+        assert!(
+            e.to_string().contains(want),
+            "{what} ({how}): error {:?} does not say {want:?}",
+            e.to_string()
+        );
         if let Some(p) = offset_problem(&e, len) {
             panic!("{what} ({how}): {p}");
         }
@@ -814,20 +970,31 @@ fn assert_fails_fast(what: &str, input: Vec<u8>, want: &str) {
     // No claimed size was believed: no allocation anywhere near the sizes
     // claimed (the largest legitimate ones in this test binary are a few MB).
     let largest = LARGEST_ALLOC.load(Relaxed);
-    assert!(largest < 1 << 30, "{what}: some allocation asked for {largest} bytes");
+    assert!(
+        largest < 1 << 30,
+        "{what}: some allocation asked for {largest} bytes"
+    );
 }
 
 #[test]
 fn a_batch_claiming_4_gib_fails_fast_naming_its_offset() {
     let mut t = header("23");
     raw_batch(&mut t, 1, 0, 4 << 30, &[EV_GO_START; 10]);
-    assert_fails_fast("4 GiB batch", t, "invalid batch size 4294967296, maximum is 65536 (batch at byte offset 16)");
+    assert_fails_fast(
+        "4 GiB batch",
+        t,
+        "invalid batch size 4294967296, maximum is 65536 (batch at byte offset 16)",
+    );
 
     // After a complete generation prefix, and in the go 1.26 format.
     let mut t = go123_prefix();
     let at = t.len();
     raw_batch(&mut t, 1, 0, 4 << 30, &[]);
-    assert_fails_fast("4 GiB batch after a frequency batch", t, &format!("(batch at byte offset {at})"));
+    assert_fails_fast(
+        "4 GiB batch after a frequency batch",
+        t,
+        &format!("(batch at byte offset {at})"),
+    );
     let mut t = header("26");
     raw_batch(&mut t, 1, 0, 4 << 30, &[]);
     assert_fails_fast("4 GiB batch, go 1.26", t, "invalid batch size 4294967296");
@@ -849,7 +1016,11 @@ fn a_batch_claiming_u64_max_bytes_fails_fast_naming_its_offset() {
     t.extend_from_slice(&[EV_EVENT_BATCH, 1, 0, 1]);
     t.extend_from_slice(&[0xff; 10]);
     t.push(1);
-    assert_fails_fast("overlong size varint", t, "varint overflows a 64-bit integer (batch at byte offset 16)");
+    assert_fails_fast(
+        "overlong size varint",
+        t,
+        "varint overflows a 64-bit integer (batch at byte offset 16)",
+    );
 }
 
 #[test]
@@ -858,10 +1029,17 @@ fn a_batch_claiming_more_than_the_input_holds_is_a_truncation() {
     let mut t = go123_prefix();
     let at = t.len();
     raw_batch(&mut t, 1, 0, MAX_BATCH_SIZE, &[EV_GO_START, 1, 2]);
-    let o = within("short batch", 30, move |_| drain(Reader::from_reader(std::io::Cursor::new(t)), 100));
+    let o = within("short batch", 30, move |_| {
+        drain(Reader::from_reader(std::io::Cursor::new(t)), 100)
+    });
     let e = o.err.expect("error");
     assert!(e.is_truncation(), "{e}");
-    assert!(e.to_string().contains(&format!("read 3 but wanted 65536 (batch at byte offset {at})")), "{e}");
+    assert!(
+        e.to_string().contains(&format!(
+            "read 3 but wanted 65536 (batch at byte offset {at})"
+        )),
+        "{e}"
+    );
 }
 
 #[test]
@@ -873,10 +1051,17 @@ fn a_stack_claiming_2_pow_40_frames_fails_fast_naming_its_offset() {
     put_uvarint(&mut data, 1 << 40); // frame count
     batch(&mut t, 1, NO_THREAD, &data);
     let len = t.len();
-    assert_fails_fast("2^40 frames", t.clone(), "invalid stack size 1099511627776, maximum is 128 (at byte offset");
+    assert_fails_fast(
+        "2^40 frames",
+        t.clone(),
+        "invalid stack size 1099511627776, maximum is 128 (at byte offset",
+    );
     let e = read_bytes(&t).err.unwrap();
     let o = e.offset().unwrap() as usize;
-    assert!((batch_at..=len).contains(&o), "offset {o} is not in the stacks batch ({batch_at}..{len})");
+    assert!(
+        (batch_at..=len).contains(&o),
+        "offset {o} is not in the stacks batch ({batch_at}..{len})"
+    );
 }
 
 #[test]
@@ -896,7 +1081,10 @@ fn a_string_claiming_2_pow_40_bytes_fails_fast_naming_its_offset() {
     );
     let e = read_bytes(&t).err.unwrap();
     let o = e.offset().unwrap() as usize;
-    assert!((batch_at..=len).contains(&o), "offset {o} is not in the strings batch ({batch_at}..{len})");
+    assert!(
+        (batch_at..=len).contains(&o),
+        "offset {o} is not in the strings batch ({batch_at}..{len})"
+    );
 }
 
 #[test]
@@ -911,14 +1099,23 @@ fn a_cpu_sample_naming_a_missing_stack_is_an_error_naming_its_offset() {
     }
     batch(&mut t, 1, NO_THREAD, &data);
     let len = t.len();
-    let o = within("CPU sample with a missing stack", 30, move |_| read_bytes(&t));
+    let o = within("CPU sample with a missing stack", 30, move |_| {
+        read_bytes(&t)
+    });
     let e = o.err.expect("an error");
-    assert!(e.to_string().contains("found invalid stack ID 5 for event CPUSample"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("found invalid stack ID 5 for event CPUSample"),
+        "{e}"
+    );
     if let Some(p) = offset_problem(&e, len) {
         panic!("{p}");
     }
     let off = e.offset().unwrap() as usize;
-    assert!((batch_at..len).contains(&off), "offset {off} is not in the CPU samples batch ({batch_at}..{len})");
+    assert!(
+        (batch_at..len).contains(&off),
+        "offset {off} is not in the CPU samples batch ({batch_at}..{len})"
+    );
 }
 
 #[test]
@@ -930,7 +1127,11 @@ fn timestamps_beyond_the_range_of_nanoseconds_do_not_crash_the_reader() {
     // not overflow.
     for (v, ts) in [("23", 1u64 << 62), ("23", u64::MAX), ("26", 1 << 62)] {
         let mut t = header(v);
-        let mut data = if v == "26" { vec![EV_SYNC, EV_FREQUENCY] } else { vec![EV_FREQUENCY] };
+        let mut data = if v == "26" {
+            vec![EV_SYNC, EV_FREQUENCY]
+        } else {
+            vec![EV_FREQUENCY]
+        };
         put_uvarint(&mut data, 1);
         if v == "26" {
             data.push(EV_CLOCK_SNAPSHOT);
@@ -943,8 +1144,17 @@ fn timestamps_beyond_the_range_of_nanoseconds_do_not_crash_the_reader() {
             t.push(EV_END_OF_GENERATION);
         }
         let o = read_bytes(&t);
-        assert!(o.err.is_none(), "go 1.{v}, batch at {ts} ticks: {:?}", o.err);
-        assert_eq!(o.syncs.len(), 2, "go 1.{v}, batch at {ts} ticks: {:?}", o.events);
+        assert!(
+            o.err.is_none(),
+            "go 1.{v}, batch at {ts} ticks: {:?}",
+            o.err
+        );
+        assert_eq!(
+            o.syncs.len(),
+            2,
+            "go 1.{v}, batch at {ts} ticks: {:?}",
+            o.events
+        );
     }
 }
 
@@ -982,8 +1192,16 @@ fn mutate(t: &[u8], l: &TraceLayout, rng: &mut Rng) -> (Vec<u8>, usize, String) 
             format!("set byte {p} to {v:#x}")
         }
         2 => {
-            let v = [0x00, 0x01, 0x7f, 0x80, 0xff, EV_END_OF_GENERATION, EV_EVENT_BATCH, EV_EXPERIMENTAL_BATCH]
-                [rng.below(8)];
+            let v = [
+                0x00,
+                0x01,
+                0x7f,
+                0x80,
+                0xff,
+                EV_END_OF_GENERATION,
+                EV_EVENT_BATCH,
+                EV_EXPERIMENTAL_BATCH,
+            ][rng.below(8)];
             m[p] = v;
             format!("set byte {p} to {v:#x}")
         }
@@ -1010,7 +1228,11 @@ fn mutate(t: &[u8], l: &TraceLayout, rng: &mut Rng) -> (Vec<u8>, usize, String) 
             format!("duplicate {n} bytes at {p}")
         }
     };
-    let first_diff = m.iter().zip(t).position(|(a, b)| a != b).unwrap_or(m.len().min(t.len()));
+    let first_diff = m
+        .iter()
+        .zip(t)
+        .position(|(a, b)| a != b)
+        .unwrap_or(m.len().min(t.len()));
     (m, first_diff, how)
 }
 
@@ -1042,7 +1264,13 @@ fn corruption_runs() -> &'static [CorruptionRuns] {
                             let (m, first_diff, how) = mutate(&full.bytes, &full.layout, &mut rng);
                             set_progress(p, format!("{rel}: {how}"));
                             let o = read_bytes(&m);
-                            Mutant { how, len: m.len(), first_diff, prefix: o.common_prefix(&full.out), err: o.err }
+                            Mutant {
+                                how,
+                                len: m.len(),
+                                first_diff,
+                                prefix: o.common_prefix(&full.out),
+                                err: o.err,
+                            }
                         })
                         .collect();
                     CorruptionRuns { full, mutants }
@@ -1086,9 +1314,16 @@ fn corrupted_traces_never_panic_or_hang_and_keep_the_generations_before_the_dama
         ("event decoding", "found invalid event type"),
         ("ordering", "broken trace"),
     ] {
-        assert!(errors.iter().any(|e| e.contains(pat)), "no mutant was caught by {layer} ({pat:?})");
+        assert!(
+            errors.iter().any(|e| e.contains(pat)),
+            "no mutant was caught by {layer} ({pat:?})"
+        );
     }
-    assert!(errors.len() < n * 9 / 10, "{} of {n} mutants fail: too few harmless ones", errors.len());
+    assert!(
+        errors.len() < n * 9 / 10,
+        "{} of {n} mutants fail: too few harmless ones",
+        errors.len()
+    );
     assert_no_failures("corruption", &failures);
 }
 
@@ -1116,23 +1351,41 @@ fn headers_of_other_formats_are_rejected_with_the_references_messages() {
             b"go 1.24 trace\0\0\0",
             "unknown or unsupported trace version go 1.24",
         ),
-        ("go 1.99", b"go 1.99 trace\0\0\0\x01\x01\x00\x00\x00", "unknown or unsupported trace version go 1.99"),
+        (
+            "go 1.99",
+            b"go 1.99 trace\0\0\0\x01\x01\x00\x00\x00",
+            "unknown or unsupported trace version go 1.99",
+        ),
         (
             "an HTML page",
             b"<!DOCTYPE html>\n<html><body>404 page not found</body></html>\n",
             "bad file format: not a Go execution trace?",
         ),
-        ("an empty file", b"", "bad file format: not a Go execution trace?"),
-        ("a header without its NULs", b"go 1.23 trace", "bad file format: not a Go execution trace?"),
+        (
+            "an empty file",
+            b"",
+            "bad file format: not a Go execution trace?",
+        ),
+        (
+            "a header without its NULs",
+            b"go 1.23 trace",
+            "bad file format: not a Go execution trace?",
+        ),
     ];
     for &(what, input, want) in cases {
         let from_mem = read_bytes(input);
-        let streamed = drain(Reader::from_reader(std::io::Cursor::new(input.to_vec())), 10);
+        let streamed = drain(
+            Reader::from_reader(std::io::Cursor::new(input.to_vec())),
+            10,
+        );
         for (how, o) in [("in memory", from_mem), ("streamed", streamed)] {
             assert!(o.events.is_empty(), "{what} ({how}): yielded events");
             let e = o.err.unwrap_or_else(|| panic!("{what} ({how}): accepted"));
             assert_eq!(e.to_string(), want, "{what} ({how})");
-            assert!(matches!(e.kind(), ErrorKind::Header(_)), "{what} ({how}): {e:?}");
+            assert!(
+                matches!(e.kind(), ErrorKind::Header(_)),
+                "{what} ({how}): {e:?}"
+            );
             assert_eq!(e.offset(), Some(0), "{what} ({how})");
         }
     }
@@ -1150,7 +1403,11 @@ struct Trickle {
 
 impl Trickle {
     fn new(data: Vec<u8>, seed: u64) -> Self {
-        Trickle { data, pos: 0, rng: Rng(seed) }
+        Trickle {
+            data,
+            pos: 0,
+            rng: Rng(seed),
+        }
     }
 }
 
@@ -1160,7 +1417,9 @@ impl Read for Trickle {
         if r % 61 == 0 {
             return Err(std::io::ErrorKind::Interrupted.into());
         }
-        let n = (1 + (r >> 8) as usize % 7).min(buf.len()).min(self.data.len() - self.pos);
+        let n = (1 + (r >> 8) as usize % 7)
+            .min(buf.len())
+            .min(self.data.len() - self.pos);
         buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)
@@ -1170,7 +1429,11 @@ impl Read for Trickle {
 #[test]
 fn streaming_in_tiny_chunks_reads_every_corpus_trace_like_memory_and_mmap() {
     let traces = corpus_traces();
-    assert!(traces.len() >= 50, "expected the ~56 go1.22+ corpus traces, found {}", traces.len());
+    assert!(
+        traces.len() >= 50,
+        "expected the ~56 go1.22+ corpus traces, found {}",
+        traces.len()
+    );
     within("streaming the corpus", 120, move |p| {
         for (i, rel) in traces.iter().enumerate() {
             set_progress(p, rel.clone());
@@ -1179,11 +1442,24 @@ fn streaming_in_tiny_chunks_reads_every_corpus_trace_like_memory_and_mmap() {
             let mem = drain(Reader::from_bytes(bytes.clone()), cap);
             assert!(mem.err.is_none(), "{rel}: {:?}", mem.err);
             let mapped = drain(Reader::open(trace_path(rel)), cap);
-            assert!(mapped == mem, "{rel}: Reader::open differs from Reader::from_bytes");
-            let inline = drain(Reader::from_bytes_with(bytes.clone(), Options::default().parallel(false)), cap);
-            assert!(inline == mem, "{rel}: reading without the helper thread differs");
+            assert!(
+                mapped == mem,
+                "{rel}: Reader::open differs from Reader::from_bytes"
+            );
+            let inline = drain(
+                Reader::from_bytes_with(bytes.clone(), Options::default().parallel(false)),
+                cap,
+            );
+            assert!(
+                inline == mem,
+                "{rel}: reading without the helper thread differs"
+            );
             let streamed = drain(Reader::from_reader(Trickle::new(bytes, i as u64)), cap);
-            assert!(streamed == mem, "{rel}: Reader::from_reader in tiny chunks differs (error {:?})", streamed.err);
+            assert!(
+                streamed == mem,
+                "{rel}: Reader::from_reader in tiny chunks differs (error {:?})",
+                streamed.err
+            );
         }
     });
 }
@@ -1211,9 +1487,19 @@ fn streaming_a_truncated_trace_gives_the_same_events_and_the_same_error() {
             set_progress(p, format!("{rel} cut at {cut}"));
             let bytes = trace_bytes(rel)[..cut].to_vec();
             let mem = read_bytes(&bytes);
-            let streamed = drain(Reader::from_reader(Trickle::new(bytes, 100 + i as u64)), 4 * cut + 100);
-            assert_eq!(streamed.events.len(), mem.events.len(), "{rel} cut at {cut}: number of events");
-            assert!(streamed.events == mem.events, "{rel} cut at {cut}: events differ");
+            let streamed = drain(
+                Reader::from_reader(Trickle::new(bytes, 100 + i as u64)),
+                4 * cut + 100,
+            );
+            assert_eq!(
+                streamed.events.len(),
+                mem.events.len(),
+                "{rel} cut at {cut}: number of events"
+            );
+            assert!(
+                streamed.events == mem.events,
+                "{rel} cut at {cut}: events differ"
+            );
             assert_eq!(streamed.err, mem.err, "{rel} cut at {cut}: errors differ");
         }
     });
@@ -1245,15 +1531,30 @@ fn an_io_error_mid_stream_is_reported_after_the_generations_read_before_it() {
     let mut salvaged = 0;
     for ok in [0, 100, 100_000, 215_000, full.bytes.len() - 1] {
         let data = full.bytes.clone();
-        let o =
-            within("failing stream", 30, move |_| drain(Reader::from_reader(FailAfter { data, pos: 0, ok }), 1 << 20));
-        let e = o.err.as_ref().unwrap_or_else(|| panic!("failure after {ok} bytes: no error"));
-        assert!(matches!(e.kind(), ErrorKind::Io(m) if m.contains("disk on fire")), "failure after {ok} bytes: {e:?}");
+        let o = within("failing stream", 30, move |_| {
+            drain(Reader::from_reader(FailAfter { data, pos: 0, ok }), 1 << 20)
+        });
+        let e = o
+            .err
+            .as_ref()
+            .unwrap_or_else(|| panic!("failure after {ok} bytes: no error"));
+        assert!(
+            matches!(e.kind(), ErrorKind::Io(m) if m.contains("disk on fire")),
+            "failure after {ok} bytes: {e:?}"
+        );
         // Whatever came out is whole generations of the intact trace, then a Sync.
         if !o.events.is_empty() {
             let k = o.syncs.len() - 1;
-            assert_eq!(o.events.len(), full.events_of_gens(k) + 1, "failure after {ok} bytes");
-            assert_eq!(o.common_prefix(&full.out), full.events_of_gens(k), "failure after {ok} bytes");
+            assert_eq!(
+                o.events.len(),
+                full.events_of_gens(k) + 1,
+                "failure after {ok} bytes"
+            );
+            assert_eq!(
+                o.common_prefix(&full.out),
+                full.events_of_gens(k),
+                "failure after {ok} bytes"
+            );
             assert!(o.last_is_sync());
             salvaged = salvaged.max(k);
         }

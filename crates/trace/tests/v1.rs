@@ -68,7 +68,10 @@ fn cases() -> Vec<(String, Vec<u8>)> {
     });
     for e in entries {
         let p = e.unwrap().path();
-        out.push((p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()));
+        out.push((
+            p.file_name().unwrap().to_string_lossy().into_owned(),
+            std::fs::read(&p).unwrap(),
+        ));
     }
     let fuzz = root.join("src/internal/trace/testdata/fuzz/FuzzReader");
     let entries = std::fs::read_dir(&fuzz)
@@ -77,16 +80,30 @@ fn cases() -> Vec<(String, Vec<u8>)> {
         let p = e.unwrap().path();
         let src = std::fs::read_to_string(&p).unwrap();
         let lit = src.lines().nth(1).expect("fuzz file has a value line");
-        let lit = lit.trim().strip_prefix("[]byte(").and_then(|l| l.strip_suffix(')')).expect("[]byte(...) value");
-        let data = gotrace_wire::gostr::unquote(lit).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-        if [&b"go 1.11 trace"[..], b"go 1.19 trace", b"go 1.21 trace"].iter().any(|h| data.starts_with(h)) {
-            out.push((format!("fuzz-{}", p.file_name().unwrap().to_string_lossy()), data));
+        let lit = lit
+            .trim()
+            .strip_prefix("[]byte(")
+            .and_then(|l| l.strip_suffix(')'))
+            .expect("[]byte(...) value");
+        let data =
+            gotrace_wire::gostr::unquote(lit).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        if [&b"go 1.11 trace"[..], b"go 1.19 trace", b"go 1.21 trace"]
+            .iter()
+            .any(|h| data.starts_with(h))
+        {
+            out.push((
+                format!("fuzz-{}", p.file_name().unwrap().to_string_lossy()),
+                data,
+            ));
         }
     }
     for e in std::fs::read_dir(golden_dir()).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "trace") {
-            out.push((p.file_stem().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()));
+            out.push((
+                p.file_stem().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            ));
         }
     }
     out.sort();
@@ -94,10 +111,16 @@ fn cases() -> Vec<(String, Vec<u8>)> {
 }
 
 fn read_gz(path: &Path) -> Vec<u8> {
-    let f = std::fs::File::open(path)
-        .unwrap_or_else(|e| panic!("no golden at {} ({e}); run corpus/regen-v1-testdata.sh", path.display()));
+    let f = std::fs::File::open(path).unwrap_or_else(|e| {
+        panic!(
+            "no golden at {} ({e}); run corpus/regen-v1-testdata.sh",
+            path.display()
+        )
+    });
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(f).read_to_end(&mut out).expect("gunzip golden");
+    flate2::read::GzDecoder::new(f)
+        .read_to_end(&mut out)
+        .expect("gunzip golden");
     out
 }
 
@@ -117,8 +140,13 @@ fn events(out: &[u8]) -> Vec<(i64, Vec<u8>)> {
             let (time, rest) = match line.find(" Time=") {
                 Some(i) => {
                     let after = &line[i + 6..];
-                    let n = after.find(|c: char| c != '-' && !c.is_ascii_digit()).unwrap_or(after.len());
-                    (after[..n].parse().unwrap_or(i64::MIN), format!("{}{}", &line[..i], &after[n..]))
+                    let n = after
+                        .find(|c: char| c != '-' && !c.is_ascii_digit())
+                        .unwrap_or(after.len());
+                    (
+                        after[..n].parse().unwrap_or(i64::MIN),
+                        format!("{}{}", &line[..i], &after[n..]),
+                    )
                 }
                 None => (i64::MIN, line.to_string()),
             };
@@ -153,19 +181,28 @@ fn canonical(out: &[u8]) -> Vec<(Vec<i64>, Vec<Vec<u8>>)> {
 }
 
 fn first_diff_line(a: &[u8], b: &[u8]) -> usize {
-    a.split(|&c| c == b'\n').zip(b.split(|&c| c == b'\n')).position(|(x, y)| x != y).map_or(0, |l| l + 1)
+    a.split(|&c| c == b'\n')
+        .zip(b.split(|&c| c == b'\n'))
+        .position(|(x, y)| x != y)
+        .map_or(0, |l| l + 1)
 }
 
 #[test]
 fn go_v1_testdata_matches_the_reference() {
     let cases = cases();
-    assert!(cases.len() >= 14, "expected Go's 12 v1 test traces, a v1 fuzz input and ours, found {}", cases.len());
+    assert!(
+        cases.len() >= 14,
+        "expected Go's 12 v1 test traces, a v1 fuzz input and ours, found {}",
+        cases.len()
+    );
     let mut failures = Vec::new();
     let mut exact = 0;
     for (name, data) in &cases {
         let want = read_gz(&golden_dir().join(format!("{name}.parsed.gz")));
         let want_exit: i32 = std::fs::read_to_string(golden_dir().join(format!("{name}.exit")))
-            .unwrap_or_else(|e| panic!("{name}: no exit code golden ({e}); run corpus/regen-v1-testdata.sh"))
+            .unwrap_or_else(|e| {
+                panic!("{name}: no exit code golden ({e}); run corpus/regen-v1-testdata.sh")
+            })
             .trim()
             .parse()
             .unwrap();
@@ -197,7 +234,9 @@ fn go_v1_testdata_matches_the_reference() {
         match (want_exit, &err) {
             (0, None) => {}
             (0, Some(e)) => failures.push(format!("{name}: reference succeeds, we fail: {e}")),
-            (_, None) => failures.push(format!("{name}: reference fails ({want_err:?}), we succeed")),
+            (_, None) => failures.push(format!(
+                "{name}: reference fails ({want_err:?}), we succeed"
+            )),
             (_, Some(e)) => {
                 let want_msg = want_err.as_deref().unwrap_or("").trim_end();
                 let msg = e.to_string();
@@ -207,14 +246,26 @@ fn go_v1_testdata_matches_the_reference() {
             }
         }
     }
-    eprintln!("{exact} of {} outputs identical to one the reference printed", cases.len());
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    eprintln!(
+        "{exact} of {} outputs identical to one the reference printed",
+        cases.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 /// Truncating a v1 trace anywhere must give an error or a shorter trace, never a panic.
 #[test]
 fn truncated_v1_traces_do_not_panic() {
-    let (_, data) = cases().into_iter().find(|(n, _)| n == "user_task_region_1_21_good").expect("test trace");
+    let (_, data) = cases()
+        .into_iter()
+        .find(|(n, _)| n == "user_task_region_1_21_good")
+        .expect("test trace");
     for len in 0..data.len() {
         let _ = run(data[..len].to_vec());
     }
@@ -242,12 +293,31 @@ fn a_go121_trace_with_cgo_callbacks_from_c_threads_reads_where_the_reference_fai
 
     let (_, err) = run(wire.clone());
     let err = err.expect("without repair we fail like the reference");
-    assert!(err.to_string().contains("no consistent ordering of events possible"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("no consistent ordering of events possible"),
+        "{err}"
+    );
 
     let (out, err) = run_with(wire, gotrace::Options::default());
-    assert!(err.is_none(), "repaired trace must read completely: {err:?}");
+    assert!(
+        err.is_none(),
+        "repaired trace must read completely: {err:?}"
+    );
     let text = String::from_utf8(out).unwrap();
-    assert!(text.lines().filter(|l| l.contains("Syscall->Runnable")).count() >= 1, "the inserted syscall exit shows as Syscall->Runnable");
-    let in_syscall = text.lines().filter(|l| l.contains("Undetermined->Syscall") || l.contains("NotExist->Syscall")).count();
-    assert!(in_syscall >= 1, "the trace has goroutines that appear in syscalls (cgo callbacks)");
+    assert!(
+        text.lines()
+            .filter(|l| l.contains("Syscall->Runnable"))
+            .count()
+            >= 1,
+        "the inserted syscall exit shows as Syscall->Runnable"
+    );
+    let in_syscall = text
+        .lines()
+        .filter(|l| l.contains("Undetermined->Syscall") || l.contains("NotExist->Syscall"))
+        .count();
+    assert!(
+        in_syscall >= 1,
+        "the trace has goroutines that appear in syscalls (cgo callbacks)"
+    );
 }

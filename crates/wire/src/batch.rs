@@ -110,7 +110,10 @@ pub struct BatchError {
 impl BatchError {
     /// Whether more input could have completed this batch.
     pub fn is_truncation(&self) -> bool {
-        matches!(self.kind, BatchErrorKind::TruncatedHeader(_) | BatchErrorKind::TruncatedData { .. })
+        matches!(
+            self.kind,
+            BatchErrorKind::TruncatedHeader(_) | BatchErrorKind::TruncatedData { .. }
+        )
     }
 }
 
@@ -118,14 +121,21 @@ impl fmt::Display for BatchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             BatchErrorKind::NotABatch(t) => write!(f, "expected batch event, got event {t}")?,
-            BatchErrorKind::TruncatedHeader(h) => write!(f, "error reading batch {}: unexpected EOF", h.name())?,
-            BatchErrorKind::BadVarint(h) => {
-                write!(f, "error reading batch {}: varint overflows a 64-bit integer", h.name())?
+            BatchErrorKind::TruncatedHeader(h) => {
+                write!(f, "error reading batch {}: unexpected EOF", h.name())?
             }
-            BatchErrorKind::TooLarge(n) => write!(f, "invalid batch size {n}, maximum is {MAX_BATCH_SIZE}")?,
-            BatchErrorKind::TruncatedData { have, want } => {
-                write!(f, "failed to read full batch: read {have} but wanted {want}")?
+            BatchErrorKind::BadVarint(h) => write!(
+                f,
+                "error reading batch {}: varint overflows a 64-bit integer",
+                h.name()
+            )?,
+            BatchErrorKind::TooLarge(n) => {
+                write!(f, "invalid batch size {n}, maximum is {MAX_BATCH_SIZE}")?
             }
+            BatchErrorKind::TruncatedData { have, want } => write!(
+                f,
+                "failed to read full batch: read {have} but wanted {want}"
+            )?,
         }
         write!(f, " (batch at byte offset {})", self.offset)
     }
@@ -137,8 +147,14 @@ impl std::error::Error for BatchError {}
 ///
 /// Never allocates: the batch refers to `buf`.
 pub fn read_batch(buf: &[u8], off: usize) -> Result<Option<Batch>, BatchError> {
-    let Some(&typ) = buf.get(off) else { return Ok(None) };
-    let err = |gen, kind| BatchError { offset: off, gen, kind };
+    let Some(&typ) = buf.get(off) else {
+        return Ok(None);
+    };
+    let err = |gen, kind| BatchError {
+        offset: off,
+        gen,
+        kind,
+    };
     if typ == EV_END_OF_GENERATION {
         return Ok(Some(Batch {
             kind: BatchKind::EndOfGeneration,
@@ -156,12 +172,16 @@ pub fn read_batch(buf: &[u8], off: usize) -> Result<Option<Batch>, BatchError> {
     let mut kind = BatchKind::Events;
     if typ == EV_EXPERIMENTAL_BATCH {
         let Some(&e) = buf.get(pos) else {
-            return Err(err(None, BatchErrorKind::TruncatedHeader(HeaderField::Experiment)));
+            return Err(err(
+                None,
+                BatchErrorKind::TruncatedHeader(HeaderField::Experiment),
+            ));
         };
         kind = BatchKind::Experimental(e);
         pos += 1;
     }
-    let field = |pos: &mut usize, which: HeaderField, gen: Option<u64>| match uvarint(&buf[*pos..]) {
+    let field = |pos: &mut usize, which: HeaderField, gen: Option<u64>| match uvarint(&buf[*pos..])
+    {
         Ok((v, n)) => {
             *pos += n;
             Ok(v)
@@ -178,10 +198,20 @@ pub fn read_batch(buf: &[u8], off: usize) -> Result<Option<Batch>, BatchError> {
     }
     let have = (buf.len() - pos) as u64;
     if have < size {
-        return Err(err(Some(gen), BatchErrorKind::TruncatedData { have, want: size }));
+        return Err(err(
+            Some(gen),
+            BatchErrorKind::TruncatedData { have, want: size },
+        ));
     }
     let end = pos + size as usize;
-    Ok(Some(Batch { kind, gen, m, time, start: off, data: pos..end }))
+    Ok(Some(Batch {
+        kind,
+        gen,
+        m,
+        time,
+        start: off,
+        data: pos..end,
+    }))
 }
 
 /// Iterates over the batches of a buffer that holds whole batches back to back.
@@ -194,7 +224,11 @@ pub struct Batches<'a> {
 impl<'a> Batches<'a> {
     /// Iterates over the batches in `buf` from offset `off`.
     pub fn new(buf: &'a [u8], off: usize) -> Self {
-        Batches { buf, off, failed: false }
+        Batches {
+            buf,
+            off,
+            failed: false,
+        }
     }
 
     /// Offset of the next batch to be read.

@@ -7,7 +7,9 @@
 pub fn quote_into(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
     // Fast path: most strings are printable ASCII with nothing to escape.
-    if s.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+    if s.iter()
+        .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
         out.extend_from_slice(s);
         out.push(b'"');
         return;
@@ -197,7 +199,13 @@ mod tests {
 
     #[test]
     fn unquote_inverts_quote() {
-        for s in [&b"hello world\x00"[..], b"\xff", "☺\n".as_bytes(), b"\\\"", b""] {
+        for s in [
+            &b"hello world\x00"[..],
+            b"\xff",
+            "☺\n".as_bytes(),
+            b"\\\"",
+            b"",
+        ] {
             assert_eq!(unquote(&quote(s)).unwrap(), s);
         }
         assert_eq!(unquote(r#""\101\x41\u0041""#).unwrap(), b"AAA");

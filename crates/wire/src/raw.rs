@@ -127,7 +127,13 @@ impl<'a> RawReader<'a> {
     /// Starts reading after the header. Fails if the header is bad.
     pub fn new(buf: &'a [u8]) -> Result<Self, crate::HeaderError> {
         let h = crate::read_header(buf)?;
-        Ok(RawReader { buf, off: h.len, version: h.version, args: Vec::new(), lenient_eof: false })
+        Ok(RawReader {
+            buf,
+            off: h.len,
+            version: h.version,
+            args: Vec::new(),
+            lenient_eof: false,
+        })
     }
 
     /// Treat input that ends on a varint boundary as a clean end (the
@@ -153,9 +159,17 @@ impl<'a> RawReader<'a> {
                 self.off += n;
                 Ok(Some(v))
             }
-            Err(VarintError::Truncated) if self.off == self.buf.len() && self.lenient_eof => Ok(None),
-            Err(VarintError::Truncated) => Err(RawError { offset: self.buf.len(), kind: RawErrorKind::UnexpectedEof }),
-            Err(VarintError::Overflow) => Err(RawError { offset: self.off, kind: RawErrorKind::Overflow }),
+            Err(VarintError::Truncated) if self.off == self.buf.len() && self.lenient_eof => {
+                Ok(None)
+            }
+            Err(VarintError::Truncated) => Err(RawError {
+                offset: self.buf.len(),
+                kind: RawErrorKind::UnexpectedEof,
+            }),
+            Err(VarintError::Overflow) => Err(RawError {
+                offset: self.off,
+                kind: RawErrorKind::Overflow,
+            }),
         }
     }
 
@@ -163,10 +177,17 @@ impl<'a> RawReader<'a> {
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<RawEvent<'_>>, RawError> {
         let start = self.off;
-        let Some(&typ) = self.buf.get(self.off) else { return Ok(None) };
+        let Some(&typ) = self.buf.get(self.off) else {
+            return Ok(None);
+        };
         let spec = match self.version.spec(typ) {
             Some(s) if typ != 0 => s,
-            _ => return Err(RawError { offset: start, kind: RawErrorKind::InvalidType(typ) }),
+            _ => {
+                return Err(RawError {
+                    offset: start,
+                    kind: RawErrorKind::InvalidType(typ),
+                })
+            }
         };
         self.off += 1;
         self.args.clear();
@@ -190,13 +211,18 @@ impl<'a> RawReader<'a> {
         }
         let mut data = None;
         if spec.has_data {
-            let Some(len) = self.varint()? else { return Ok(None) };
+            let Some(len) = self.varint()? else {
+                return Ok(None);
+            };
             let avail = (self.buf.len() - self.off) as u64;
             if len > avail {
                 if self.lenient_eof {
                     return Ok(None);
                 }
-                return Err(RawError { offset: self.buf.len(), kind: RawErrorKind::UnexpectedEof });
+                return Err(RawError {
+                    offset: self.buf.len(),
+                    kind: RawErrorKind::UnexpectedEof,
+                });
             }
             let d = &self.buf[self.off..self.off + len as usize];
             self.off += len as usize;
@@ -204,6 +230,12 @@ impl<'a> RawReader<'a> {
                 data = Some(d);
             }
         }
-        Ok(Some(RawEvent { version: self.version, typ, args: &self.args, data, offset: start }))
+        Ok(Some(RawEvent {
+            version: self.version,
+            typ,
+            args: &self.args,
+            data,
+            offset: start,
+        }))
     }
 }

@@ -138,7 +138,12 @@ const EMPTY: EventSpec = EventSpec {
 };
 
 const fn timed(name: &'static str, args: &'static [&'static str]) -> EventSpec {
-    EventSpec { name, args, is_timed: true, ..EMPTY }
+    EventSpec {
+        name,
+        args,
+        is_timed: true,
+        ..EMPTY
+    }
 }
 
 const fn with_stacks(mut s: EventSpec, stack_ids: &'static [usize]) -> EventSpec {
@@ -157,94 +162,188 @@ const fn ends(mut s: EventSpec, start: EventType) -> EventSpec {
 }
 
 const fn experimental(name: &'static str, args: &'static [&'static str]) -> EventSpec {
-    EventSpec { name, args, is_timed: true, experiment: EXPERIMENT_ALLOC_FREE, ..EMPTY }
+    EventSpec {
+        name,
+        args,
+        is_timed: true,
+        experiment: EXPERIMENT_ALLOC_FREE,
+        ..EMPTY
+    }
 }
 
 const fn build_specs() -> [EventSpec; MAX_EXPERIMENTAL_EVENT as usize] {
     let mut s = [EMPTY; MAX_EXPERIMENTAL_EVENT as usize];
-    s[EV_EVENT_BATCH as usize] = EventSpec { name: "EventBatch", args: &["gen", "m", "time", "size"], ..EMPTY };
-    s[EV_STACKS as usize] = EventSpec { name: "Stacks", ..EMPTY };
-    s[EV_STACK as usize] = EventSpec { name: "Stack", args: &["id", "nframes"], is_stack: true, ..EMPTY };
-    s[EV_STRINGS as usize] = EventSpec { name: "Strings", ..EMPTY };
-    s[EV_STRING as usize] = EventSpec { name: "String", args: &["id"], has_data: true, ..EMPTY };
-    s[EV_CPU_SAMPLES as usize] = EventSpec { name: "CPUSamples", ..EMPTY };
-    s[EV_CPU_SAMPLE as usize] =
-        EventSpec { name: "CPUSample", args: &["time", "m", "p", "g", "stack"], stack_ids: &[4], ..EMPTY };
-    s[EV_FREQUENCY as usize] = EventSpec { name: "Frequency", args: &["freq"], ..EMPTY };
-    s[EV_EXPERIMENTAL_BATCH as usize] =
-        EventSpec { name: "ExperimentalBatch", args: &["exp", "gen", "m", "time"], has_data: true, ..EMPTY };
-    s[EV_SYNC as usize] = EventSpec { name: "Sync", ..EMPTY };
-    s[EV_END_OF_GENERATION as usize] = EventSpec { name: "EndOfGeneration", ..EMPTY };
+    s[EV_EVENT_BATCH as usize] = EventSpec {
+        name: "EventBatch",
+        args: &["gen", "m", "time", "size"],
+        ..EMPTY
+    };
+    s[EV_STACKS as usize] = EventSpec {
+        name: "Stacks",
+        ..EMPTY
+    };
+    s[EV_STACK as usize] = EventSpec {
+        name: "Stack",
+        args: &["id", "nframes"],
+        is_stack: true,
+        ..EMPTY
+    };
+    s[EV_STRINGS as usize] = EventSpec {
+        name: "Strings",
+        ..EMPTY
+    };
+    s[EV_STRING as usize] = EventSpec {
+        name: "String",
+        args: &["id"],
+        has_data: true,
+        ..EMPTY
+    };
+    s[EV_CPU_SAMPLES as usize] = EventSpec {
+        name: "CPUSamples",
+        ..EMPTY
+    };
+    s[EV_CPU_SAMPLE as usize] = EventSpec {
+        name: "CPUSample",
+        args: &["time", "m", "p", "g", "stack"],
+        stack_ids: &[4],
+        ..EMPTY
+    };
+    s[EV_FREQUENCY as usize] = EventSpec {
+        name: "Frequency",
+        args: &["freq"],
+        ..EMPTY
+    };
+    s[EV_EXPERIMENTAL_BATCH as usize] = EventSpec {
+        name: "ExperimentalBatch",
+        args: &["exp", "gen", "m", "time"],
+        has_data: true,
+        ..EMPTY
+    };
+    s[EV_SYNC as usize] = EventSpec {
+        name: "Sync",
+        ..EMPTY
+    };
+    s[EV_END_OF_GENERATION as usize] = EventSpec {
+        name: "EndOfGeneration",
+        ..EMPTY
+    };
 
-    s[EV_PROCS_CHANGE as usize] = with_stacks(timed("ProcsChange", &["dt", "procs_value", "stack"]), &[2]);
+    s[EV_PROCS_CHANGE as usize] =
+        with_stacks(timed("ProcsChange", &["dt", "procs_value", "stack"]), &[2]);
     s[EV_PROC_START as usize] = timed("ProcStart", &["dt", "p", "p_seq"]);
     s[EV_PROC_STOP as usize] = timed("ProcStop", &["dt"]);
     s[EV_PROC_STEAL as usize] = timed("ProcSteal", &["dt", "p", "p_seq", "m"]);
     s[EV_PROC_STATUS as usize] = timed("ProcStatus", &["dt", "p", "pstatus"]);
-    s[EV_GO_CREATE as usize] = with_stacks(timed("GoCreate", &["dt", "new_g", "new_stack", "stack"]), &[3, 2]);
+    s[EV_GO_CREATE as usize] = with_stacks(
+        timed("GoCreate", &["dt", "new_g", "new_stack", "stack"]),
+        &[3, 2],
+    );
     s[EV_GO_CREATE_SYSCALL as usize] = timed("GoCreateSyscall", &["dt", "new_g"]);
     s[EV_GO_START as usize] = timed("GoStart", &["dt", "g", "g_seq"]);
     s[EV_GO_DESTROY as usize] = timed("GoDestroy", &["dt"]);
     s[EV_GO_DESTROY_SYSCALL as usize] = timed("GoDestroySyscall", &["dt"]);
-    s[EV_GO_STOP as usize] =
-        with_strings(with_stacks(timed("GoStop", &["dt", "reason_string", "stack"]), &[2]), &[1]);
-    s[EV_GO_BLOCK as usize] =
-        with_strings(with_stacks(timed("GoBlock", &["dt", "reason_string", "stack"]), &[2]), &[1]);
-    s[EV_GO_UNBLOCK as usize] = with_stacks(timed("GoUnblock", &["dt", "g", "g_seq", "stack"]), &[3]);
-    s[EV_GO_SYSCALL_BEGIN as usize] = with_stacks(timed("GoSyscallBegin", &["dt", "p_seq", "stack"]), &[2]);
+    s[EV_GO_STOP as usize] = with_strings(
+        with_stacks(timed("GoStop", &["dt", "reason_string", "stack"]), &[2]),
+        &[1],
+    );
+    s[EV_GO_BLOCK as usize] = with_strings(
+        with_stacks(timed("GoBlock", &["dt", "reason_string", "stack"]), &[2]),
+        &[1],
+    );
+    s[EV_GO_UNBLOCK as usize] =
+        with_stacks(timed("GoUnblock", &["dt", "g", "g_seq", "stack"]), &[3]);
+    s[EV_GO_SYSCALL_BEGIN as usize] =
+        with_stacks(timed("GoSyscallBegin", &["dt", "p_seq", "stack"]), &[2]);
     s[EV_GO_SYSCALL_END as usize] = ends(timed("GoSyscallEnd", &["dt"]), EV_GO_SYSCALL_BEGIN);
-    s[EV_GO_SYSCALL_END_BLOCKED as usize] = ends(timed("GoSyscallEndBlocked", &["dt"]), EV_GO_SYSCALL_BEGIN);
+    s[EV_GO_SYSCALL_END_BLOCKED as usize] =
+        ends(timed("GoSyscallEndBlocked", &["dt"]), EV_GO_SYSCALL_BEGIN);
     s[EV_GO_STATUS as usize] = timed("GoStatus", &["dt", "g", "m", "gstatus"]);
-    s[EV_STW_BEGIN as usize] =
-        with_strings(with_stacks(timed("STWBegin", &["dt", "kind_string", "stack"]), &[2]), &[1]);
+    s[EV_STW_BEGIN as usize] = with_strings(
+        with_stacks(timed("STWBegin", &["dt", "kind_string", "stack"]), &[2]),
+        &[1],
+    );
     s[EV_STW_END as usize] = ends(timed("STWEnd", &["dt"]), EV_STW_BEGIN);
     s[EV_GC_ACTIVE as usize] = ends(timed("GCActive", &["dt", "gc_seq"]), EV_GC_BEGIN);
     s[EV_GC_BEGIN as usize] = with_stacks(timed("GCBegin", &["dt", "gc_seq", "stack"]), &[2]);
     s[EV_GC_END as usize] = ends(timed("GCEnd", &["dt", "gc_seq"]), EV_GC_BEGIN);
     s[EV_GC_SWEEP_ACTIVE as usize] = ends(timed("GCSweepActive", &["dt", "p"]), EV_GC_SWEEP_BEGIN);
     s[EV_GC_SWEEP_BEGIN as usize] = with_stacks(timed("GCSweepBegin", &["dt", "stack"]), &[1]);
-    s[EV_GC_SWEEP_END as usize] =
-        ends(timed("GCSweepEnd", &["dt", "swept_value", "reclaimed_value"]), EV_GC_SWEEP_BEGIN);
-    s[EV_GC_MARK_ASSIST_ACTIVE as usize] =
-        ends(timed("GCMarkAssistActive", &["dt", "g"]), EV_GC_MARK_ASSIST_BEGIN);
-    s[EV_GC_MARK_ASSIST_BEGIN as usize] = with_stacks(timed("GCMarkAssistBegin", &["dt", "stack"]), &[1]);
-    s[EV_GC_MARK_ASSIST_END as usize] = ends(timed("GCMarkAssistEnd", &["dt"]), EV_GC_MARK_ASSIST_BEGIN);
+    s[EV_GC_SWEEP_END as usize] = ends(
+        timed("GCSweepEnd", &["dt", "swept_value", "reclaimed_value"]),
+        EV_GC_SWEEP_BEGIN,
+    );
+    s[EV_GC_MARK_ASSIST_ACTIVE as usize] = ends(
+        timed("GCMarkAssistActive", &["dt", "g"]),
+        EV_GC_MARK_ASSIST_BEGIN,
+    );
+    s[EV_GC_MARK_ASSIST_BEGIN as usize] =
+        with_stacks(timed("GCMarkAssistBegin", &["dt", "stack"]), &[1]);
+    s[EV_GC_MARK_ASSIST_END as usize] =
+        ends(timed("GCMarkAssistEnd", &["dt"]), EV_GC_MARK_ASSIST_BEGIN);
     s[EV_HEAP_ALLOC as usize] = timed("HeapAlloc", &["dt", "heapalloc_value"]);
     s[EV_HEAP_GOAL as usize] = timed("HeapGoal", &["dt", "heapgoal_value"]);
     s[EV_GO_LABEL as usize] = with_strings(timed("GoLabel", &["dt", "label_string"]), &[1]);
     s[EV_USER_TASK_BEGIN as usize] = with_strings(
-        with_stacks(timed("UserTaskBegin", &["dt", "task", "parent_task", "name_string", "stack"]), &[4]),
+        with_stacks(
+            timed(
+                "UserTaskBegin",
+                &["dt", "task", "parent_task", "name_string", "stack"],
+            ),
+            &[4],
+        ),
         &[3],
     );
-    s[EV_USER_TASK_END as usize] = with_stacks(timed("UserTaskEnd", &["dt", "task", "stack"]), &[2]);
+    s[EV_USER_TASK_END as usize] =
+        with_stacks(timed("UserTaskEnd", &["dt", "task", "stack"]), &[2]);
     s[EV_USER_REGION_BEGIN as usize] = with_strings(
-        with_stacks(timed("UserRegionBegin", &["dt", "task", "name_string", "stack"]), &[3]),
+        with_stacks(
+            timed("UserRegionBegin", &["dt", "task", "name_string", "stack"]),
+            &[3],
+        ),
         &[2],
     );
     s[EV_USER_REGION_END as usize] = ends(
-        with_strings(with_stacks(timed("UserRegionEnd", &["dt", "task", "name_string", "stack"]), &[3]), &[2]),
+        with_strings(
+            with_stacks(
+                timed("UserRegionEnd", &["dt", "task", "name_string", "stack"]),
+                &[3],
+            ),
+            &[2],
+        ),
         EV_USER_REGION_BEGIN,
     );
     s[EV_USER_LOG as usize] = with_strings(
-        with_stacks(timed("UserLog", &["dt", "task", "key_string", "value_string", "stack"]), &[4]),
+        with_stacks(
+            timed(
+                "UserLog",
+                &["dt", "task", "key_string", "value_string", "stack"],
+            ),
+            &[4],
+        ),
         &[2, 3],
     );
     s[EV_GO_SWITCH as usize] = timed("GoSwitch", &["dt", "g", "g_seq"]);
     s[EV_GO_SWITCH_DESTROY as usize] = timed("GoSwitchDestroy", &["dt", "g", "g_seq"]);
-    s[EV_GO_CREATE_BLOCKED as usize] =
-        with_stacks(timed("GoCreateBlocked", &["dt", "new_g", "new_stack", "stack"]), &[3, 2]);
-    s[EV_GO_STATUS_STACK as usize] =
-        with_stacks(timed("GoStatusStack", &["dt", "g", "m", "gstatus", "stack"]), &[4]);
+    s[EV_GO_CREATE_BLOCKED as usize] = with_stacks(
+        timed("GoCreateBlocked", &["dt", "new_g", "new_stack", "stack"]),
+        &[3, 2],
+    );
+    s[EV_GO_STATUS_STACK as usize] = with_stacks(
+        timed("GoStatusStack", &["dt", "g", "m", "gstatus", "stack"]),
+        &[4],
+    );
     s[EV_CLOCK_SNAPSHOT as usize] = timed("ClockSnapshot", &["dt", "mono", "sec", "nsec"]);
 
     s[EV_SPAN as usize] = experimental("Span", &["dt", "id", "npages_value", "kindclass"]);
-    s[EV_SPAN_ALLOC as usize] = experimental("SpanAlloc", &["dt", "id", "npages_value", "kindclass"]);
+    s[EV_SPAN_ALLOC as usize] =
+        experimental("SpanAlloc", &["dt", "id", "npages_value", "kindclass"]);
     s[EV_SPAN_FREE as usize] = experimental("SpanFree", &["dt", "id"]);
     s[EV_HEAP_OBJECT as usize] = experimental("HeapObject", &["dt", "id", "type"]);
     s[EV_HEAP_OBJECT_ALLOC as usize] = experimental("HeapObjectAlloc", &["dt", "id", "type"]);
     s[EV_HEAP_OBJECT_FREE as usize] = experimental("HeapObjectFree", &["dt", "id"]);
     s[EV_GOROUTINE_STACK as usize] = experimental("GoroutineStack", &["dt", "id", "order"]);
-    s[EV_GOROUTINE_STACK_ALLOC as usize] = experimental("GoroutineStackAlloc", &["dt", "id", "order"]);
+    s[EV_GOROUTINE_STACK_ALLOC as usize] =
+        experimental("GoroutineStackAlloc", &["dt", "id", "order"]);
     s[EV_GOROUTINE_STACK_FREE as usize] = experimental("GoroutineStackFree", &["dt", "id"]);
     s
 }

@@ -50,7 +50,9 @@ fn token(s: &str) -> (&str, &str) {
     if s.starts_with('#') {
         return ("", "");
     }
-    let end = s.find(|c: char| c.is_whitespace() || c == '#').unwrap_or(s.len());
+    let end = s
+        .find(|c: char| c.is_whitespace() || c == '#')
+        .unwrap_or(s.len());
     (&s[..end], &s[end..])
 }
 
@@ -61,36 +63,55 @@ fn parse_args(mut s: &str, names: &[&str]) -> Result<Vec<u64>, String> {
         if tok.is_empty() {
             return Err("no argument".into());
         }
-        let (k, v) = tok.split_once('=').ok_or_else(|| format!("malformed argument: {tok:?}"))?;
+        let (k, v) = tok
+            .split_once('=')
+            .ok_or_else(|| format!("malformed argument: {tok:?}"))?;
         if k != *name {
             return Err(format!("expected argument {name:?}, but got {k:?}"));
         }
-        let v: u64 = v.parse().map_err(|_| format!("failed to parse argument value {v:?} for arg {k:?}"))?;
+        let v: u64 = v
+            .parse()
+            .map_err(|_| format!("failed to parse argument value {v:?} for arg {k:?}"))?;
         args.push(v);
         s = rest;
     }
     if !s.trim().is_empty() && !s.trim_start().starts_with('#') {
-        return Err(format!("encountered unexpected non-space at the end of an event: {s:?}"));
+        return Err(format!(
+            "encountered unexpected non-space at the end of an event: {s:?}"
+        ));
     }
     Ok(args)
 }
 
 /// Parses a text trace.
 pub fn parse(text: &str) -> Result<TextTrace, TextError> {
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !token(l).0.is_empty());
-    let err = |line: usize, msg: String| TextError { line: line + 1, msg };
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !token(l).0.is_empty());
+    let err = |line: usize, msg: String| TextError {
+        line: line + 1,
+        msg,
+    };
     let (hl, header) = lines.next().ok_or_else(|| err(0, "empty trace".into()))?;
     let (t, rest) = token(header);
     if t != "Trace" {
         return Err(err(hl, "failed to parse header".into()));
     }
     let (gover, rest) = token(rest);
-    let minor = gover.strip_prefix("Go1.").ok_or_else(|| err(hl, "failed to parse header Go version".into()))?;
-    let minor: u64 = minor.parse().map_err(|_| err(hl, "failed to parse header Go version".into()))?;
-    let version =
-        Version::from_minor(minor).ok_or_else(|| err(hl, format!("unknown or unsupported Go version 1.{minor}")))?;
+    let minor = gover
+        .strip_prefix("Go1.")
+        .ok_or_else(|| err(hl, "failed to parse header Go version".into()))?;
+    let minor: u64 = minor
+        .parse()
+        .map_err(|_| err(hl, "failed to parse header Go version".into()))?;
+    let version = Version::from_minor(minor)
+        .ok_or_else(|| err(hl, format!("unknown or unsupported Go version 1.{minor}")))?;
     if !rest.trim().is_empty() {
-        return Err(err(hl, format!("encountered unexpected non-space at the end of the header: {rest:?}")));
+        return Err(err(
+            hl,
+            format!("encountered unexpected non-space at the end of the header: {rest:?}"),
+        ));
     }
     let mut events = Vec::new();
     while let Some((ln, line)) = lines.next() {
@@ -99,22 +120,33 @@ pub fn parse(text: &str) -> Result<TextTrace, TextError> {
             .find(|&t| version.spec(t).is_some_and(|s| s.name == name))
             .ok_or_else(|| err(ln, format!("unidentified event: {name}")))?;
         let spec = version.spec(typ).unwrap();
-        let mut args = parse_args(rest, spec.args).map_err(|m| err(ln, format!("reading args for {name}: {m}")))?;
+        let mut args = parse_args(rest, spec.args)
+            .map_err(|m| err(ln, format!("reading args for {name}: {m}")))?;
         if spec.is_stack {
             for _ in 0..args[1] {
-                let (fl, frame) = lines.next().ok_or_else(|| err(ln, "unexpected EOF while reading stack".into()))?;
-                args.extend(parse_args(frame, &["pc", "func", "file", "line"]).map_err(|m| err(fl, m))?);
+                let (fl, frame) = lines
+                    .next()
+                    .ok_or_else(|| err(ln, "unexpected EOF while reading stack".into()))?;
+                args.extend(
+                    parse_args(frame, &["pc", "func", "file", "line"]).map_err(|m| err(fl, m))?,
+                );
             }
         }
         let mut data = None;
         if spec.has_data {
-            let (dl, dline) =
-                lines.next().ok_or_else(|| err(ln, format!("unexpected EOF while reading data for {name}")))?;
-            let (k, v) = dline.split_once('=').ok_or_else(|| err(dl, format!("malformed data: {dline:?}")))?;
+            let (dl, dline) = lines
+                .next()
+                .ok_or_else(|| err(ln, format!("unexpected EOF while reading data for {name}")))?;
+            let (k, v) = dline
+                .split_once('=')
+                .ok_or_else(|| err(dl, format!("malformed data: {dline:?}")))?;
             if k.trim() != "data" {
                 return Err(err(dl, format!("malformed data: {dline:?}")));
             }
-            data = Some(gostr::unquote(v.trim()).map_err(|e| err(dl, format!("failed to parse data: {dline:?}: {e}")))?);
+            data = Some(
+                gostr::unquote(v.trim())
+                    .map_err(|e| err(dl, format!("failed to parse data: {dline:?}: {e}")))?,
+            );
         }
         events.push(TextEvent { typ, args, data });
     }
@@ -172,11 +204,16 @@ pub fn parse_test_case(src: &str) -> Result<TestCase, String> {
     let expect_failure = match first.split_once(' ') {
         None if first == "SUCCESS" => None,
         Some(("SUCCESS", _)) => None,
-        Some(("FAILURE", pat)) => Some(String::from_utf8(gostr::unquote(pat)?).map_err(|e| e.to_string())?),
+        Some(("FAILURE", pat)) => {
+            Some(String::from_utf8(gostr::unquote(pat)?).map_err(|e| e.to_string())?)
+        }
         _ => return Err(format!("bad header line: {first:?}")),
     };
     let trace = parse(trace).map_err(|e| e.to_string())?;
-    Ok(TestCase { expect_failure, trace })
+    Ok(TestCase {
+        expect_failure,
+        trace,
+    })
 }
 
 #[cfg(test)]
@@ -201,13 +238,27 @@ EventBatch gen=1 m=18446744073709551615 time=0 size=1\nStacks # trailing comment
         while let Some(ev) = r.next().unwrap() {
             names.push(ev.spec().name);
         }
-        assert_eq!(names, ["EventBatch", "Frequency", "EventBatch", "Strings", "String", "EventBatch", "Stacks"]);
+        assert_eq!(
+            names,
+            [
+                "EventBatch",
+                "Frequency",
+                "EventBatch",
+                "Strings",
+                "String",
+                "EventBatch",
+                "Stacks"
+            ]
+        );
     }
 
     #[test]
     fn failure_expectations_carry_their_pattern() {
         let src = CASE.replace("SUCCESS", "FAILURE \"expected a proc\"");
-        assert_eq!(parse_test_case(&src).unwrap().expect_failure.as_deref(), Some("expected a proc"));
+        assert_eq!(
+            parse_test_case(&src).unwrap().expect_failure.as_deref(),
+            Some("expected a proc")
+        );
     }
 
     #[test]

@@ -70,7 +70,17 @@ mod tests {
 
     #[test]
     fn round_trips_boundaries() {
-        for v in [0, 1, 127, 128, 16383, 16384, u32::MAX as u64, u64::MAX - 1, u64::MAX] {
+        for v in [
+            0,
+            1,
+            127,
+            128,
+            16383,
+            16384,
+            u32::MAX as u64,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
             let mut b = Vec::new();
             put_uvarint(&mut b, v);
             assert_eq!(b.len(), uvarint_len(v));
@@ -83,7 +93,10 @@ mod tests {
         assert_eq!(uvarint(&[]), Err(VarintError::Truncated));
         assert_eq!(uvarint(&[0x80, 0x80]), Err(VarintError::Truncated));
         // Ten bytes whose last carries more than one bit.
-        assert_eq!(uvarint(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]), Err(VarintError::Overflow));
+        assert_eq!(
+            uvarint(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]),
+            Err(VarintError::Overflow)
+        );
         assert_eq!(uvarint(&[0x80; 11]), Err(VarintError::Overflow));
         // Padded encodings (the runtime pads some fields) are accepted.
         assert_eq!(uvarint(&[0x81, 0x80, 0x00]), Ok((1, 3)));

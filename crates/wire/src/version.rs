@@ -108,7 +108,9 @@ impl fmt::Display for HeaderError {
         // Same wording as the reference, so scripts matching on it keep working.
         match self {
             HeaderError::NotATrace => f.write_str("bad file format: not a Go execution trace?"),
-            HeaderError::Unsupported(v) => write!(f, "unknown or unsupported trace version go 1.{v}"),
+            HeaderError::Unsupported(v) => {
+                write!(f, "unknown or unsupported trace version go 1.{v}")
+            }
         }
     }
 }
@@ -120,18 +122,26 @@ pub const HEADER_PREFIX: &[u8] = b"go 1.";
 
 /// Parses the header at the start of `buf`.
 pub fn read_header(buf: &[u8]) -> Result<Header, HeaderError> {
-    let rest = buf.strip_prefix(HEADER_PREFIX).ok_or(HeaderError::NotATrace)?;
+    let rest = buf
+        .strip_prefix(HEADER_PREFIX)
+        .ok_or(HeaderError::NotATrace)?;
     let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
     if digits == 0 || digits > 9 {
         return Err(HeaderError::NotATrace);
     }
-    let minor: u64 = std::str::from_utf8(&rest[..digits]).unwrap().parse().map_err(|_| HeaderError::NotATrace)?;
+    let minor: u64 = std::str::from_utf8(&rest[..digits])
+        .unwrap()
+        .parse()
+        .map_err(|_| HeaderError::NotATrace)?;
     let tail = b" trace\0\0\0";
     if !rest[digits..].starts_with(tail) {
         return Err(HeaderError::NotATrace);
     }
     let version = Version::from_minor(minor).ok_or(HeaderError::Unsupported(minor))?;
-    Ok(Header { version, len: HEADER_PREFIX.len() + digits + tail.len() })
+    Ok(Header {
+        version,
+        len: HEADER_PREFIX.len() + digits + tail.len(),
+    })
 }
 
 /// Appends the header for `v`.
@@ -145,10 +155,24 @@ mod tests {
 
     #[test]
     fn reads_every_supported_header() {
-        for v in [Version::Go111, Version::Go119, Version::Go121, Version::Go122, Version::Go123, Version::Go125, Version::Go126] {
+        for v in [
+            Version::Go111,
+            Version::Go119,
+            Version::Go121,
+            Version::Go122,
+            Version::Go123,
+            Version::Go125,
+            Version::Go126,
+        ] {
             let mut b = Vec::new();
             write_header(&mut b, v);
-            assert_eq!(read_header(&b), Ok(Header { version: v, len: 16 }));
+            assert_eq!(
+                read_header(&b),
+                Ok(Header {
+                    version: v,
+                    len: 16
+                })
+            );
         }
     }
 
@@ -156,7 +180,13 @@ mod tests {
     fn rejects_other_input_like_the_reference() {
         assert_eq!(read_header(b"<html>"), Err(HeaderError::NotATrace));
         assert_eq!(read_header(b"go 1.22 trace"), Err(HeaderError::NotATrace));
-        assert_eq!(read_header(b"go 1.24 trace\0\0\0"), Err(HeaderError::Unsupported(24)));
-        assert_eq!(HeaderError::Unsupported(24).to_string(), "unknown or unsupported trace version go 1.24");
+        assert_eq!(
+            read_header(b"go 1.24 trace\0\0\0"),
+            Err(HeaderError::Unsupported(24))
+        );
+        assert_eq!(
+            HeaderError::Unsupported(24).to_string(),
+            "unknown or unsupported trace version go 1.24"
+        );
     }
 }

@@ -74,11 +74,23 @@ impl Mud {
             std::mem::swap(&mut l, &mut r);
         }
         if l == r {
-            self.unsorted.push(Edge { x: l, delta: 0.0, dirac: area });
+            self.unsorted.push(Edge {
+                x: l,
+                delta: 0.0,
+                dirac: area,
+            });
         } else {
             let delta = area / (r - l);
-            self.unsorted.push(Edge { x: l, delta, dirac: 0.0 });
-            self.unsorted.push(Edge { x: r, delta: -delta, dirac: 0.0 });
+            self.unsorted.push(Edge {
+                x: l,
+                delta,
+                dirac: 0.0,
+            });
+            self.unsorted.push(Edge {
+                x: r,
+                delta: -delta,
+                dirac: 0.0,
+            });
         }
 
         let deg = DEGREE as f64;
@@ -148,7 +160,10 @@ impl Mud {
         if self.track_bucket == DEGREE {
             return None;
         }
-        Some((self.track_bucket as f64 / DEGREE as f64, (self.track_bucket + 1) as f64 / DEGREE as f64))
+        Some((
+            self.track_bucket as f64 / DEGREE as f64,
+            (self.track_bucket + 1) as f64 / DEGREE as f64,
+        ))
     }
 
     /// The utilization x such that the mass at or below x is `y`; NaN if

@@ -110,14 +110,22 @@ impl TimeHistogram {
                     duration_string(r.min)
                 );
             } else {
-                let _ = write!(w, r#"<tr><td class="histoTime" align="right">{}</td>"#, duration_string(r.min));
+                let _ = write!(
+                    w,
+                    r#"<tr><td class="histoTime" align="right">{}</td>"#,
+                    duration_string(r.min)
+                );
             }
             let _ = write!(
                 w,
                 r#"<td><div style="width:{}px;background:blue;position:relative">&nbsp;</div></td>"#,
                 r.width
             );
-            let _ = writeln!(w, r#"<td align="right"><div style="position:relative">{}</div></td></tr>"#, r.count);
+            let _ = writeln!(
+                w,
+                r#"<td align="right"><div style="position:relative">{}</div></td></tr>"#,
+                r.count
+            );
         }
         let _ = write!(
             w,
@@ -257,7 +265,11 @@ fn exp_with(x: f64, fma: bool) -> f64 {
     }
     // CVTSD2SL: round to nearest even; out of range gives i32::MIN.
     let t = LOG2E * x;
-    let e: i32 = if t.abs() < 2_147_483_648.0 { t.round_ties_even() as i32 } else { i32::MIN };
+    let e: i32 = if t.abs() < 2_147_483_648.0 {
+        t.round_ties_even() as i32
+    } else {
+        i32::MIN
+    };
     let k = e as f64;
     let mut r;
     if fma {

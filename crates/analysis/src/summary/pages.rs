@@ -15,7 +15,9 @@
 //! type and PC but different frames (not seen in practice) are ordered by
 //! function, file and line.
 
-use super::{ExecStats, Frame, PointKind, RegionId, RegionPoint, StrId, Summary, TaskSummary, TimeHistogram};
+use super::{
+    ExecStats, Frame, PointKind, RegionId, RegionPoint, StrId, Summary, TaskSummary, TimeHistogram,
+};
 use crate::goformat::{duration_string, float_v, parse_duration, quote, seconds, Query};
 use gotrace::{GoId, TaskId, Time};
 use rustc_hash::FxHashMap;
@@ -48,7 +50,9 @@ pub fn non_overlapping_stats(s: &Summary, st: &ExecStats) -> BTreeMap<String, i6
     m.insert("Block time (syscall)".to_string(), st.syscall_block_time);
     m.insert("Unknown time".to_string(), st.unknown_time());
     for &(reason, d) in &st.block_time {
-        let e = m.entry(format!("Block time ({})", s.text(reason))).or_insert(0);
+        let e = m
+            .entry(format!("Block time ({})", s.text(reason)))
+            .or_insert(0);
         *e = e.wrapping_add(d);
     }
     m
@@ -85,7 +89,12 @@ impl StatRow {
     /// statistic, the width as the page writes it (`12.34%`, or `0` when
     /// the table's max total is 0).
     pub fn bars(&self, max_total: i64) -> Vec<(usize, String)> {
-        self.stats.iter().enumerate().filter(|&(_, &v)| v != 0).map(|(i, &v)| (i, bar_width(v, max_total))).collect()
+        self.stats
+            .iter()
+            .enumerate()
+            .filter(|&(_, &v)| v != 0)
+            .map(|(i, &v)| (i, bar_width(v, max_total)))
+            .collect()
     }
 }
 
@@ -111,13 +120,26 @@ pub fn stat_color(label: &str) -> &'static str {
 /// Builds the columns and rows of a breakdown table and returns the row
 /// order: by the `sort_by` statistic if it is a column, else by total
 /// time, descending; ties in input order.
-fn stat_table(s: &Summary, items: &[&ExecStats], sort_by: &str) -> (StatColumns, Vec<StatRow>, Vec<usize>) {
+fn stat_table(
+    s: &Summary,
+    items: &[&ExecStats],
+    sort_by: &str,
+) -> (StatColumns, Vec<StatRow>, Vec<usize>) {
     // Labels by index; the five fixed statistics first. Block reasons map
     // to labels once (a reason named "syscall" shares the fixed label).
-    const FIXED: [&str; 5] =
-        [EXECUTION_TIME, "Sched wait time", "Syscall execution time", "Block time (syscall)", "Unknown time"];
+    const FIXED: [&str; 5] = [
+        EXECUTION_TIME,
+        "Sched wait time",
+        "Syscall execution time",
+        "Block time (syscall)",
+        "Unknown time",
+    ];
     let mut labels: Vec<String> = FIXED.iter().map(|l| l.to_string()).collect();
-    let mut label_idx: FxHashMap<String, usize> = labels.iter().enumerate().map(|(i, l)| (l.clone(), i)).collect();
+    let mut label_idx: FxHashMap<String, usize> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.clone(), i))
+        .collect();
     let mut reason_label: FxHashMap<StrId, usize> = FxHashMap::default();
     let mut range_col: FxHashMap<StrId, usize> = FxHashMap::default();
     let mut max_total = 0i64;
@@ -153,16 +175,31 @@ fn stat_table(s: &Summary, items: &[&ExecStats], sort_by: &str) -> (StatColumns,
         raw.push(v);
     }
     // Columns: present labels, "Execution time" first, then byte order.
-    let mut used: Vec<usize> = if items.is_empty() { Vec::new() } else { (0..labels.len()).collect() };
-    used.sort_by(|&a, &b| (a != 0).cmp(&(b != 0)).then_with(|| labels[a].cmp(&labels[b])));
+    let mut used: Vec<usize> = if items.is_empty() {
+        Vec::new()
+    } else {
+        (0..labels.len()).collect()
+    };
+    used.sort_by(|&a, &b| {
+        (a != 0)
+            .cmp(&(b != 0))
+            .then_with(|| labels[a].cmp(&labels[b]))
+    });
     let mut col_of = vec![usize::MAX; labels.len()];
     for (c, &l) in used.iter().enumerate() {
         col_of[l] = c;
     }
     let stats: Vec<String> = used.iter().map(|&l| labels[l].clone()).collect();
-    let mut ranges: Vec<(String, StrId)> = range_col.keys().map(|&n| (s.text(n).into_owned(), n)).collect();
+    let mut ranges: Vec<(String, StrId)> = range_col
+        .keys()
+        .map(|&n| (s.text(n).into_owned(), n))
+        .collect();
     ranges.sort();
-    let range_pos: FxHashMap<StrId, usize> = ranges.iter().enumerate().map(|(i, &(_, n))| (n, i)).collect();
+    let range_pos: FxHashMap<StrId, usize> = ranges
+        .iter()
+        .enumerate()
+        .map(|(i, &(_, n))| (n, i))
+        .collect();
     let rows: Vec<StatRow> = items
         .iter()
         .zip(raw)
@@ -177,13 +214,28 @@ fn stat_table(s: &Summary, items: &[&ExecStats], sort_by: &str) -> (StatColumns,
                 rv[range_pos[&n]] = d;
                 sum = sum.wrapping_add(d);
             }
-            StatRow { total_time: st.total_time, stats: sv, ranges: rv, has_range_time: sum != 0 }
+            StatRow {
+                total_time: st.total_time,
+                stats: sv,
+                ranges: rv,
+                has_range_time: sum != 0,
+            }
         })
         .collect();
     let key_col = stats.iter().position(|c| c == sort_by);
     let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(key_col.map_or(rows[i].total_time, |c| rows[i].stats[c])));
-    (StatColumns { stats, ranges: ranges.into_iter().map(|(l, _)| l).collect(), max_total }, rows, order)
+    order.sort_by_key(|&i| {
+        std::cmp::Reverse(key_col.map_or(rows[i].total_time, |c| rows[i].stats[c]))
+    });
+    (
+        StatColumns {
+            stats,
+            ranges: ranges.into_iter().map(|(l, _)| l).collect(),
+            max_total,
+        },
+        rows,
+        order,
+    )
 }
 
 /// A goroutine's row on a group page.
@@ -217,7 +269,10 @@ impl GoroutineGroupPage {
     /// has no execution time.
     pub fn exec_time_percent(&self) -> String {
         if self.total_exec_time > 0 {
-            format!("{:.2}%", self.exec_time as f64 / self.total_exec_time as f64 * 100.0)
+            format!(
+                "{:.2}%",
+                self.exec_time as f64 / self.total_exec_time as f64 * 100.0
+            )
         } else {
             String::new()
         }
@@ -274,7 +329,10 @@ impl TaskFilter {
             "0" => Some(false),
             _ => None,
         };
-        let logtext = q.first("logtext").filter(|t| !t.is_empty()).map(<[u8]>::to_vec);
+        let logtext = q
+            .first("logtext")
+            .filter(|t| !t.is_empty())
+            .map(<[u8]>::to_vec);
         TaskFilter {
             typ: q.first("type").map(<[u8]>::to_vec),
             complete,
@@ -544,7 +602,11 @@ impl Summary {
     pub fn goroutine_groups(&self) -> Vec<GoroutineGroup> {
         let mut by_name: BTreeMap<&[u8], GoroutineGroup> = BTreeMap::new();
         for g in &self.goroutines {
-            let e = by_name.entry(self.str(g.name)).or_insert(GoroutineGroup { name: g.name, count: 0, exec_time: 0 });
+            let e = by_name.entry(self.str(g.name)).or_insert(GoroutineGroup {
+                name: g.name,
+                count: 0,
+                exec_time: 0,
+            });
             e.count += 1;
             e.exec_time = e.exec_time.wrapping_add(g.stats.exec_time);
         }
@@ -571,14 +633,21 @@ impl Summary {
         let (columns, rows, order) = stat_table(self, &stats, sort_by);
         let mut rows: Vec<Option<StatRow>> = rows.into_iter().map(Some).collect();
         GoroutineGroupPage {
-            name: if members.is_empty() { Vec::new() } else { name.to_vec() },
+            name: if members.is_empty() {
+                Vec::new()
+            } else {
+                name.to_vec()
+            },
             count: members.len(),
             exec_time: exec,
             total_exec_time: total_exec,
             columns,
             rows: order
                 .into_iter()
-                .map(|i| GoroutineRow { id: members[i].id, row: rows[i].take().unwrap_or_default() })
+                .map(|i| GoroutineRow {
+                    id: members[i].id,
+                    row: rows[i].take().unwrap_or_default(),
+                })
                 .collect(),
         }
     }
@@ -611,7 +680,10 @@ impl Summary {
             rows.push(self.task_row(t));
         }
         rows.sort_by_key(|r| r.duration);
-        TaskPage { title: filter.title(), tasks: rows }
+        TaskPage {
+            title: filter.title(),
+            tasks: rows,
+        }
     }
 
     fn task_row(&self, t: &TaskSummary) -> TaskRow {
@@ -646,15 +718,30 @@ impl Summary {
             .into_iter()
             .map(|(time, goroutine, e)| {
                 let what = match e {
-                    Ev::Begin(p) => format!("task {} (ID {}, parent {}) begin", quote(self.str(p.typ)), t.id, p.parent),
+                    Ev::Begin(p) => format!(
+                        "task {} (ID {}, parent {}) begin",
+                        quote(self.str(p.typ)),
+                        t.id,
+                        p.parent
+                    ),
                     Ev::End => "task end".to_string(),
-                    Ev::Log(l) if self.str(l.category).is_empty() => format!("log {}", quote(self.str(l.message))),
+                    Ev::Log(l) if self.str(l.category).is_empty() => {
+                        format!("log {}", quote(self.str(l.message)))
+                    }
                     Ev::Log(l) => {
-                        format!("log (category: {}): {}", self.text(l.category), quote(self.str(l.message)))
+                        format!(
+                            "log (category: {}): {}",
+                            self.text(l.category),
+                            quote(self.str(l.message))
+                        )
                     }
                     Ev::Region(p, begin) => match p.kind {
                         PointKind::Region { typ } => {
-                            format!("region {} {}", quote(self.str(typ)), if begin { "begin" } else { "end" })
+                            format!(
+                                "region {} {}",
+                                quote(self.str(typ)),
+                                if begin { "begin" } else { "end" }
+                            )
                         }
                         PointKind::Transition { from, to, .. } => format!("{from} -> {to}"),
                     },
@@ -670,7 +757,13 @@ impl Summary {
             })
             .collect();
         let (start, duration) = self.task_interval(t);
-        TaskRow { id: t.id, start: start.wrapping_sub(self.start_time), duration, complete: t.complete(), events }
+        TaskRow {
+            id: t.id,
+            start: start.wrapping_sub(self.start_time),
+            duration,
+            complete: t.complete(),
+            events,
+        }
     }
 
     /// The /userregions table: every region of every goroutine grouped by
@@ -683,7 +776,13 @@ impl Summary {
             for &r in &g.regions {
                 let r = self.region(r);
                 let f = r.frame;
-                let key = (self.str(r.name), f.pc, self.str(f.func), self.str(f.file), f.line);
+                let key = (
+                    self.str(r.name),
+                    f.pc,
+                    self.str(f.func),
+                    self.str(f.file),
+                    f.line,
+                );
                 let e = by_key.entry(key).or_insert_with(|| RegionType {
                     name: r.name,
                     frame: f,
@@ -709,7 +808,10 @@ impl Summary {
         }
         // Tie order: goroutine, start time (none first), creation order.
         members.sort_by_key(|&(g, r)| (g, self.region(r).start.map(|p| p.time), r));
-        let stats: Vec<&ExecStats> = members.iter().map(|&(_, r)| &self.region(r).stats).collect();
+        let stats: Vec<&ExecStats> = members
+            .iter()
+            .map(|&(_, r)| &self.region(r).stats)
+            .collect();
         let (columns, rows, order) = stat_table(self, &stats, sort_by);
         let mut rows: Vec<Option<StatRow>> = rows.into_iter().map(Some).collect();
         RegionPage {

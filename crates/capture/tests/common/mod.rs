@@ -25,13 +25,17 @@ pub struct Conn {
 impl Conn {
     /// Writes all of `b`; false if the peer has gone.
     pub fn send(&mut self, b: &[u8]) -> bool {
-        self.stream.write_all(b).and_then(|_| self.stream.flush()).is_ok()
+        self.stream
+            .write_all(b)
+            .and_then(|_| self.stream.flush())
+            .is_ok()
     }
 
     /// A response head; `len` adds Content-Length, else the body is
     /// delimited by closing the connection.
     pub fn head(&mut self, status: &str, content_type: &str, len: Option<usize>) -> bool {
-        let mut h = format!("HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nConnection: close\r\n");
+        let mut h =
+            format!("HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nConnection: close\r\n");
         if let Some(n) = len {
             h.push_str(&format!("Content-Length: {n}\r\n"));
         }
@@ -68,7 +72,10 @@ pub struct FakeServer {
 }
 
 impl FakeServer {
-    pub fn start(max_conns: usize, handler: impl Fn(&mut Conn) + Send + Sync + 'static) -> FakeServer {
+    pub fn start(
+        max_conns: usize,
+        handler: impl Fn(&mut Conn) + Send + Sync + 'static,
+    ) -> FakeServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -80,19 +87,34 @@ impl FakeServer {
             let (stop, requests, accepted) = (stop.clone(), requests.clone(), accepted.clone());
             std::thread::spawn(move || {
                 let end = Instant::now() + SERVER_LIFETIME;
-                while !stop.load(Ordering::Relaxed) && Instant::now() < end && accepted.load(Ordering::Relaxed) < max_conns {
+                while !stop.load(Ordering::Relaxed)
+                    && Instant::now() < end
+                    && accepted.load(Ordering::Relaxed) < max_conns
+                {
                     match listener.accept() {
                         Ok((stream, _)) => {
                             let index = accepted.fetch_add(1, Ordering::Relaxed);
-                            let (stop, requests, handler) = (stop.clone(), requests.clone(), handler.clone());
+                            let (stop, requests, handler) =
+                                (stop.clone(), requests.clone(), handler.clone());
                             std::thread::spawn(move || {
                                 stream.set_nonblocking(false).unwrap();
-                                stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-                                stream.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+                                stream
+                                    .set_read_timeout(Some(Duration::from_secs(5)))
+                                    .unwrap();
+                                stream
+                                    .set_write_timeout(Some(Duration::from_secs(5)))
+                                    .unwrap();
                                 let mut stream = stream;
-                                let Some(request_line) = read_request(&mut stream) else { return };
+                                let Some(request_line) = read_request(&mut stream) else {
+                                    return;
+                                };
                                 requests.lock().unwrap().push(request_line.clone());
-                                let mut conn = Conn { stream, request_line, index, stop };
+                                let mut conn = Conn {
+                                    stream,
+                                    request_line,
+                                    index,
+                                    stop,
+                                };
                                 handler(&mut conn);
                             });
                         }
@@ -104,7 +126,13 @@ impl FakeServer {
                 }
             })
         };
-        FakeServer { addr, requests, accepted, stop, thread: Some(thread) }
+        FakeServer {
+            addr,
+            requests,
+            accepted,
+            stop,
+            thread: Some(thread),
+        }
     }
 
     pub fn url(&self) -> String {
@@ -114,7 +142,9 @@ impl FakeServer {
     /// A server that answers every request (up to `max_conns`) with `trace`.
     pub fn serving(trace: Vec<u8>, max_conns: usize) -> FakeServer {
         let trace = Arc::new(trace);
-        FakeServer::start(max_conns, move |c| c.respond("200 OK", "application/octet-stream", &trace))
+        FakeServer::start(max_conns, move |c| {
+            c.respond("200 OK", "application/octet-stream", &trace)
+        })
     }
 }
 
@@ -149,7 +179,9 @@ pub fn closed_port() -> SocketAddr {
 }
 
 pub fn corpus(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus/traces").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../corpus/traces")
+        .join(rel)
 }
 
 pub fn corpus_bytes(rel: &str) -> Vec<u8> {
@@ -185,7 +217,10 @@ pub fn generation_ends(trace: &[u8]) -> Vec<usize> {
 pub fn read_fully(path: &Path) -> (u64, u64) {
     let mut r = gotrace::Reader::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let (mut syncs, mut events) = (0, 0);
-    while let Some(ev) = r.read_event().unwrap_or_else(|e| panic!("{}: {e}", path.display())) {
+    while let Some(ev) = r
+        .read_event()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    {
         events += 1;
         if ev.kind() == gotrace::EventKind::Sync {
             syncs += 1;
@@ -196,8 +231,10 @@ pub fn read_fully(path: &Path) -> (u64, u64) {
 
 /// The names in `dir`, sorted.
 pub fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     v.sort();
     v
 }

@@ -62,8 +62,18 @@ pub(super) struct Desc {
     pub args: &'static [&'static str],
 }
 
-const fn d(name: &'static str, min_version: u8, stack: bool, args: &'static [&'static str]) -> Desc {
-    Desc { name, min_version, stack, args }
+const fn d(
+    name: &'static str,
+    min_version: u8,
+    stack: bool,
+    args: &'static [&'static str],
+) -> Desc {
+    Desc {
+        name,
+        min_version,
+        stack,
+        args,
+    }
 }
 
 pub(super) static DESCS: [Desc; EV_COUNT as usize] = [

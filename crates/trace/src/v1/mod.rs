@@ -206,10 +206,25 @@ impl Converter {
         for (&id, r) in &p.stacks {
             let start = stack_pcs.len() as u32;
             stack_pcs.extend_from_slice(&p.stack_pcs[r.start as usize..r.end as usize]);
-            let _ = table.stacks.insert(id as u64, start..stack_pcs.len() as u32);
+            let _ = table
+                .stacks
+                .insert(id as u64, start..stack_pcs.len() as u32);
         }
         table.stack_pcs = stack_pcs;
-        table.pcs = p.pcs.iter().map(|(&pc, f)| (pc, FrameInfo { func: f.func, file: f.file, line: f.line })).collect();
+        table.pcs = p
+            .pcs
+            .iter()
+            .map(|(&pc, f)| {
+                (
+                    pc,
+                    FrameInfo {
+                        func: f.func,
+                        file: f.file,
+                        line: f.line,
+                    },
+                )
+            })
+            .collect();
         table.freq = 1e9 / p.ticks_per_sec as f64;
         let mut bad_stacks = FxHashMap::default();
         for (id, r) in table.stacks.iter() {
@@ -348,7 +363,10 @@ impl Converter {
         let own = if b.typ == s::EV_CPU_SAMPLE {
             b.args[0]
         } else {
-            s::SPECS.get(b.typ as usize).and_then(|sp| sp.stack_ids.first()).map_or(0, |&i| b.args[i - 1])
+            s::SPECS
+                .get(b.typ as usize)
+                .and_then(|sp| sp.stack_ids.first())
+                .map_or(0, |&i| b.args[i - 1])
         };
         stack(own)
     }
@@ -442,9 +460,22 @@ impl Converter {
             }
             EV_GO_START_LABEL => {
                 let ctx = self.raw_ctx(ev);
-                self.extra
-                    .push_back((ctx, BaseEvent { typ: s::EV_GO_LABEL, time: ev.ts, args: [ev.args[2], 0, 0, 0] }));
-                return Ok(Conv::One(ctx, BaseEvent { typ: s::EV_GO_START, time: ev.ts, args }));
+                self.extra.push_back((
+                    ctx,
+                    BaseEvent {
+                        typ: s::EV_GO_LABEL,
+                        time: ev.ts,
+                        args: [ev.args[2], 0, 0, 0],
+                    },
+                ));
+                return Ok(Conv::One(
+                    ctx,
+                    BaseEvent {
+                        typ: s::EV_GO_START,
+                        time: ev.ts,
+                        args,
+                    },
+                ));
             }
             EV_GO_END => s::EV_GO_DESTROY,
             EV_GO_STOP => self.block(&mut args, ev, S_FOREVER, s::EV_GO_BLOCK),
@@ -469,16 +500,31 @@ impl Converter {
                     let ctx = self.raw_ctx(ev);
                     self.extra.push_back((
                         ctx,
-                        BaseEvent { typ: s::EV_GO_SYSCALL_END, time: ev.ts.wrapping_add(1), args: [0; 4] },
+                        BaseEvent {
+                            typ: s::EV_GO_SYSCALL_END,
+                            time: ev.ts.wrapping_add(1),
+                            args: [0; 4],
+                        },
                     ));
-                    return Ok(Conv::One(ctx, BaseEvent { typ: s::EV_GO_SYSCALL_BEGIN, time: ev.ts, args }));
+                    return Ok(Conv::One(
+                        ctx,
+                        BaseEvent {
+                            typ: s::EV_GO_SYSCALL_BEGIN,
+                            time: ev.ts,
+                            args,
+                        },
+                    ));
                 }
                 s::EV_GO_SYSCALL_BEGIN
             }
             EV_GO_SYS_EXIT => s::EV_GO_SYSCALL_END_BLOCKED,
             EV_GO_SYS_BLOCK => return Ok(Conv::Skip),
             EV_GO_WAITING | EV_GO_IN_SYSCALL => {
-                let st = if ev.typ == EV_GO_WAITING { go_status::WAITING } else { go_status::SYSCALL };
+                let st = if ev.typ == EV_GO_WAITING {
+                    go_status::WAITING
+                } else {
+                    go_status::SYSCALL
+                };
                 args = [ev.args[0], u64::MAX, st, 0];
                 self.created_pre_init.remove(ev.args[0]);
                 s::EV_GO_STATUS
@@ -490,14 +536,20 @@ impl Converter {
             EV_USER_TASK_CREATE => {
                 let parent = if ev.args[1] == 0 { NO_TASK } else { ev.args[1] };
                 args = [ev.args[0], parent, ev.args[2], ev.stk as u64];
-                let name = if self.table.strings.contains(ev.args[2]) { ev.args[2] } else { 0 };
+                let name = if self.table.strings.contains(ev.args[2]) {
+                    ev.args[2]
+                } else {
+                    0
+                };
                 self.tasks.insert(ev.args[0], (ev.args[1], name));
                 s::EV_USER_TASK_BEGIN
             }
             EV_USER_TASK_END => {
                 // The parent and type travel in the extra arguments.
                 let (parent, name) = match self.tasks.remove(&ev.args[0]) {
-                    Some((parent, name)) => (parent, self.table.string(name).unwrap_or(b"").to_vec()),
+                    Some((parent, name)) => {
+                        (parent, self.table.string(name).unwrap_or(b"").to_vec())
+                    }
                     None => (NO_TASK, Vec::new()),
                 };
                 let extra = self.table.add_extra_string(&name);
@@ -539,8 +591,19 @@ impl Converter {
             self.proc_ms.remove(&ev.p);
         }
         let g = if ev.g == 0 { NO_GOROUTINE } else { ev.g as i64 };
-        let ctx = SchedCtx { g, p: ev.p as i64, m };
-        Ok(Conv::One(ctx, BaseEvent { typ, time: ev.ts, args }))
+        let ctx = SchedCtx {
+            g,
+            p: ev.p as i64,
+            m,
+        };
+        Ok(Conv::One(
+            ctx,
+            BaseEvent {
+                typ,
+                time: ev.ts,
+                args,
+            },
+        ))
     }
 
     /// A blocking or stopping event: reason string and stack.
@@ -552,7 +615,11 @@ impl Converter {
     /// The context the reference gives the events it builds by hand: the
     /// goroutine as is, and the P's thread or 0.
     fn raw_ctx(&self, ev: &Ev) -> SchedCtx {
-        SchedCtx { g: ev.g as i64, p: ev.p as i64, m: self.proc_ms.get(&ev.p).copied().unwrap_or(0) as i64 }
+        SchedCtx {
+            g: ev.g as i64,
+            p: ev.p as i64,
+            m: self.proc_ms.get(&ev.p).copied().unwrap_or(0) as i64,
+        }
     }
 }
 
@@ -569,7 +636,11 @@ mod tests {
         while let Some(r) = c.next_event() {
             let (ctx, base) = r?;
             let data = crate::event::EventData { ctx, base };
-            crate::event::Event { table: Some(&c.table), data: &data }.write_go_string(&mut out);
+            crate::event::Event {
+                table: Some(&c.table),
+                data: &data,
+            }
+            .write_go_string(&mut out);
             out.push(b'\n');
         }
         Ok(String::from_utf8_lossy(&out).into_owned())
@@ -582,7 +653,11 @@ mod tests {
     #[test]
     fn cgo_callback_traces_fail_like_the_reference_without_repair() {
         let e = dump(CGO_PTHREAD, false).unwrap_err();
-        assert!(e.to_string().starts_with("no consistent ordering of events possible"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("no consistent ordering of events possible"),
+            "{e}"
+        );
     }
 
     #[test]

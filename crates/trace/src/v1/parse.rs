@@ -197,7 +197,11 @@ impl<'a> Parser<'a> {
             return Err(format_err("no EvFrequency event", self.data.len()));
         }
         let min_ts = Cursor::default().next(&store).map_or(0, |(e, _, _)| e.ts);
-        let view = View { min_ts, freq: 1e9 / self.ticks_per_sec as f64, timer_goids: self.timer_goids };
+        let view = View {
+            min_ts,
+            freq: 1e9 / self.ticks_per_sec as f64,
+            timer_goids: self.timer_goids,
+        };
         post_process(&mut store, &view, &self.stacks)?;
         Ok(Parsed {
             store,
@@ -217,7 +221,10 @@ impl<'a> Parser<'a> {
     }
 
     fn discard(&mut self, n: u64) -> bool {
-        match usize::try_from(n).ok().and_then(|n| self.off.checked_add(n)) {
+        match usize::try_from(n)
+            .ok()
+            .and_then(|n| self.off.checked_add(n))
+        {
             Some(end) if end <= self.data.len() && n <= i64::MAX as u64 => {
                 self.off = end;
                 true
@@ -273,10 +280,14 @@ impl<'a> Parser<'a> {
                         return Err(format_err("string has invalid length 0", start));
                     }
                     if ln > 1_000_000 {
-                        return Err(format_err(format!("string has too large length {ln}"), start));
+                        return Err(format_err(
+                            format!("string has too large length {ln}"),
+                            start,
+                        ));
                     }
-                    let r =
-                        self.read_full(ln).ok_or_else(|| format_err("failed to read trace: unexpected EOF", start))?;
+                    let r = self
+                        .read_full(ln)
+                        .ok_or_else(|| format_err("failed to read trace: unexpected EOF", start))?;
                     self.strings.insert(id, r);
                 }
                 self.raw.typ = EV_NONE;
@@ -308,7 +319,12 @@ impl<'a> Parser<'a> {
                 self.raw.typ = typ;
                 self.raw.args.clear();
                 self.raw.sarg = 0..0;
-                let arg_err = || format_err(format!("failed to read event {typ} argument: {MALFORMED}"), start);
+                let arg_err = || {
+                    format_err(
+                        format!("failed to read event {typ} argument: {MALFORMED}"),
+                        start,
+                    )
+                };
                 if narg <= INLINE_ARGS {
                     for _ in 0..narg {
                         let v = self.read_val().ok_or_else(arg_err)?;
@@ -327,12 +343,13 @@ impl<'a> Parser<'a> {
                         ));
                     }
                     if flags & SKIP_ARGS == 0 || typ == EV_CPU_SAMPLE {
-                        let r = self
-                            .read_full(v)
-                            .ok_or_else(|| format_err("failed to read trace: unexpected EOF", start))?;
+                        let r = self.read_full(v).ok_or_else(|| {
+                            format_err("failed to read trace: unexpected EOF", start)
+                        })?;
                         let mut i = r.start;
                         while i < r.end {
-                            let v = uvarint(&self.data[..r.end], &mut i).ok_or_else(|| format_err(MALFORMED, start))?;
+                            let v = uvarint(&self.data[..r.end], &mut i)
+                                .ok_or_else(|| format_err(MALFORMED, start))?;
                             self.raw.args.push(v);
                         }
                     } else if !self.discard(v) {
@@ -343,11 +360,14 @@ impl<'a> Parser<'a> {
                             let sz = self.read_val().ok_or(()).map_err(malformed)?;
                             if sz != 0 {
                                 if sz > 1_000_000 {
-                                    return Err(format_err(format!("string is too large (len={sz})"), start));
+                                    return Err(format_err(
+                                        format!("string is too large (len={sz})"),
+                                        start,
+                                    ));
                                 }
-                                self.raw.sarg = self
-                                    .read_full(sz)
-                                    .ok_or_else(|| format_err("failed to read trace: unexpected EOF", start))?;
+                                self.raw.sarg = self.read_full(sz).ok_or_else(|| {
+                                    format_err("failed to read trace: unexpected EOF", start)
+                                })?;
                             }
                         } else {
                             let v = self.read_val().ok_or(()).map_err(malformed)?;
@@ -375,7 +395,10 @@ impl<'a> Parser<'a> {
             if typ == EV_BATCH {
                 let pid = self.raw.batch_pid;
                 let idx = *self.list_index.entry(pid).or_insert_with(|| {
-                    self.lists.push(BatchList { batches: Vec::new(), next: 0 });
+                    self.lists.push(BatchList {
+                        batches: Vec::new(),
+                        next: 0,
+                    });
                     self.list_pids.push(pid);
                     self.lists.len() - 1
                 });
@@ -394,11 +417,19 @@ impl<'a> Parser<'a> {
                 let a = &self.raw.args;
                 if a.len() != 5 {
                     return Err(format_err(
-                        format!("CPU sample has wrong number of arguments: want 5, got {}", a.len()),
+                        format!(
+                            "CPU sample has wrong number of arguments: want 5, got {}",
+                            a.len()
+                        ),
                         self.raw.off,
                     ));
                 }
-                let mut e = Ev { typ, stk: a[4] as u32, args: [0, a[2], a[3]], ..Ev::default() };
+                let mut e = Ev {
+                    typ,
+                    stk: a[4] as u32,
+                    args: [0, a[2], a[3]],
+                    ..Ev::default()
+                };
                 e.ts = a[1] as i64;
                 e.p = a[2] as i32;
                 e.g = a[3];
@@ -453,7 +484,11 @@ impl<'a> Parser<'a> {
         let narg = arg_num(typ, args.len());
         if args.len() != narg {
             return Err(format_err(
-                format!("{} has wrong number of arguments: want {narg}, got {}", desc.name, args.len()),
+                format!(
+                    "{} has wrong number of arguments: want {narg}, got {}",
+                    desc.name,
+                    args.len()
+                ),
                 off,
             ));
         }
@@ -462,11 +497,19 @@ impl<'a> Parser<'a> {
                 self.last_gs.insert(self.last_p, self.last_g);
                 if args[0] != u64::MAX && args[0] > i32::MAX as u64 {
                     return Err(format_err(
-                        format!("processor ID {} is larger than maximum of {}", args[0], i32::MAX),
+                        format!(
+                            "processor ID {} is larger than maximum of {}",
+                            args[0],
+                            i32::MAX
+                        ),
                         off,
                     ));
                 }
-                self.last_p = if args[0] == u64::MAX { -1 } else { args[0] as i32 };
+                self.last_p = if args[0] == u64::MAX {
+                    -1
+                } else {
+                    args[0] as i32
+                };
                 self.last_g = self.last_gs.get(&self.last_p).copied().unwrap_or(0);
                 self.last_ts = args[1] as i64;
             }
@@ -482,18 +525,27 @@ impl<'a> Parser<'a> {
             EV_STACK => {
                 if args.len() < 2 {
                     return Err(format_err(
-                        format!("EvStack has wrong number of arguments: want at least 2, got {}", args.len()),
+                        format!(
+                            "EvStack has wrong number of arguments: want at least 2, got {}",
+                            args.len()
+                        ),
                         off,
                     ));
                 }
                 let size = args[1];
                 if size > 1000 {
-                    return Err(format_err(format!("EvStack has bad number of frames: {size}"), off));
+                    return Err(format_err(
+                        format!("EvStack has bad number of frames: {size}"),
+                        off,
+                    ));
                 }
                 let want = 2 + 4 * size;
                 if args.len() as u64 != want {
                     return Err(format_err(
-                        format!("EvStack has wrong number of arguments: want {want}, got {}", args.len()),
+                        format!(
+                            "EvStack has wrong number of arguments: want {want}, got {}",
+                            args.len()
+                        ),
                         off,
                     ));
                 }
@@ -503,7 +555,11 @@ impl<'a> Parser<'a> {
                     for f in args[2..].chunks_exact(4) {
                         let pc = f[0];
                         self.stack_pcs.push(pc);
-                        self.pcs.entry(pc).or_insert(Frame { func: f[1], file: f[2], line: f[3] });
+                        self.pcs.entry(pc).or_insert(Frame {
+                            func: f[1],
+                            file: f[2],
+                            line: f[3],
+                        });
                     }
                     let end = self.stack_pcs.len();
                     let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(end)) else {
@@ -514,7 +570,12 @@ impl<'a> Parser<'a> {
             }
             EV_CPU_SAMPLE => {}
             _ => {
-                let mut ev = Ev { typ, p: self.last_p, g: self.last_g, ..Ev::default() };
+                let mut ev = Ev {
+                    typ,
+                    p: self.last_p,
+                    g: self.last_g,
+                    ..Ev::default()
+                };
                 ev.set_off(off);
                 ev.ts = self.last_ts.wrapping_add(args[0] as i64);
                 self.last_ts = ev.ts;
@@ -530,9 +591,10 @@ impl<'a> Parser<'a> {
                         self.last_g = ev.args[0];
                         ev.g = self.last_g;
                     }
-                    EV_GO_END | EV_GO_STOP | EV_GO_SCHED | EV_GO_PREEMPT | EV_GO_SLEEP | EV_GO_BLOCK
-                    | EV_GO_BLOCK_SEND | EV_GO_BLOCK_RECV | EV_GO_BLOCK_SELECT | EV_GO_BLOCK_SYNC
-                    | EV_GO_BLOCK_COND | EV_GO_BLOCK_NET | EV_GO_SYS_BLOCK | EV_GO_BLOCK_GC => {
+                    EV_GO_END | EV_GO_STOP | EV_GO_SCHED | EV_GO_PREEMPT | EV_GO_SLEEP
+                    | EV_GO_BLOCK | EV_GO_BLOCK_SEND | EV_GO_BLOCK_RECV | EV_GO_BLOCK_SELECT
+                    | EV_GO_BLOCK_SYNC | EV_GO_BLOCK_COND | EV_GO_BLOCK_NET | EV_GO_SYS_BLOCK
+                    | EV_GO_BLOCK_GC => {
                         self.last_g = 0;
                     }
                     EV_GO_SYS_EXIT | EV_GO_WAITING | EV_GO_IN_SYSCALL => {
@@ -569,12 +631,28 @@ impl<'a> Parser<'a> {
         // The reference ranges over a map here, so its order is random; a
         // small map yields its insertion order rotated by a random amount.
         // We use insertion order (first appearance in the file).
-        let mut procs: Vec<Proc> =
-            self.list_pids.iter().map(|&pid| Proc { pid, buf: Vec::new(), pos: 0, done: false }).collect();
-        procs.push(Proc { pid: PROFILE_P, buf: cpu, pos: 0, done: false });
+        let mut procs: Vec<Proc> = self
+            .list_pids
+            .iter()
+            .map(|&pid| Proc {
+                pid,
+                buf: Vec::new(),
+                pos: 0,
+                done: false,
+            })
+            .collect();
+        procs.push(Proc {
+            pid: PROFILE_P,
+            buf: cpu,
+            pos: 0,
+            done: false,
+        });
 
         let mut sink = Sink::default();
-        let mut missing_exit = MissingExits { enabled: self.repair, ..MissingExits::default() };
+        let mut missing_exit = MissingExits {
+            enabled: self.repair,
+            ..MissingExits::default()
+        };
         let mut gs: FxHashMap<u64, GState> = FxHashMap::default();
         let mut frontier: Vec<(i64, usize)> = Vec::new();
         // The reference tries every P that is not in the frontier after each
@@ -618,7 +696,10 @@ impl<'a> Parser<'a> {
             if frontier.is_empty() {
                 if let Some(p) = procs.iter().find(|p| !p.done) {
                     let off = p.buf.get(p.pos).map_or(self.data.len(), |e| e.off());
-                    return Err(Error::order("no consistent ordering of events possible", Some(off as u64)));
+                    return Err(Error::order(
+                        "no consistent ordering of events possible",
+                        Some(off as u64),
+                    ));
                 }
                 break;
             }
@@ -629,12 +710,24 @@ impl<'a> Parser<'a> {
                 let curr = gs.get(&g).copied().unwrap_or_default();
                 if !transition_ready(g, curr, init) && missing_exit.ready(&ev, g, curr, init) {
                     // Put in the syscall exit the runtime left out.
-                    let mut exit =
-                        Ev { typ: EV_GO_SYS_EXIT, ts: ev.ts, p: ev.p, g, args: [g, curr.seq, 0], ..Ev::default() };
+                    let mut exit = Ev {
+                        typ: EV_GO_SYS_EXIT,
+                        ts: ev.ts,
+                        p: ev.p,
+                        g,
+                        args: [g, curr.seq, 0],
+                        ..Ev::default()
+                    };
                     exit.set_off(ev.off());
                     sink.push(exit);
                     sink.repaired.insert(g);
-                    gs.insert(g, GState { seq: curr.seq, status: G_RUNNABLE });
+                    gs.insert(
+                        g,
+                        GState {
+                            seq: curr.seq,
+                            status: G_RUNNABLE,
+                        },
+                    );
                 }
             }
             missing_exit.transition(&ev, g);
@@ -659,7 +752,13 @@ impl<'a> Parser<'a> {
                     SEQINC => curr.seq.wrapping_add(1),
                     s => s,
                 };
-                gs.insert(g, GState { seq, status: next.status });
+                gs.insert(
+                    g,
+                    GState {
+                        seq,
+                        status: next.status,
+                    },
+                );
             }
             // The P goes back to the list, and the scan: the candidates are
             // that P and those waiting on the goroutine just changed.
@@ -668,7 +767,12 @@ impl<'a> Parser<'a> {
             actions.clear();
             if changed != UNORDERED {
                 let curr = gs.get(&changed).copied().unwrap_or_default();
-                let mut keys = [(changed, curr.status, curr.seq), (changed, curr.status, NOSEQ), (0, 0, 0), (0, 0, 0)];
+                let mut keys = [
+                    (changed, curr.status, curr.seq),
+                    (changed, curr.status, NOSEQ),
+                    (0, 0, 0),
+                    (0, 0, 0),
+                ];
                 let mut n = 2;
                 if missing_exit.enabled && curr.status == G_WAITING {
                     // A GoStart made ready by a missing syscall exit.
@@ -849,7 +953,8 @@ impl Sink {
                         if block == 0 {
                             self.sysexit_err = Some(format_err("stray syscall exit", ev.off()));
                         } else if ts < block {
-                            self.sysexit_err = Some(format_err("time stamps out of order", ev.off()));
+                            self.sysexit_err =
+                                Some(format_err("time stamps out of order", ev.off()));
                         } else if ts != ev.ts {
                             ev.ts = ts;
                             self.store.push_moved(ev);
@@ -898,20 +1003,29 @@ fn state_transition(ev: &Ev) -> (u64, GState, GState) {
     match ev.typ {
         EV_GO_CREATE => (ev.args[0], st(0, G_DEAD), st(1, G_RUNNABLE)),
         EV_GO_WAITING | EV_GO_IN_SYSCALL => (ev.g, st(1, G_RUNNABLE), st(2, G_WAITING)),
-        EV_GO_START | EV_GO_START_LABEL => {
-            (ev.g, st(ev.args[1], G_RUNNABLE), st(ev.args[1].wrapping_add(1), G_RUNNING))
-        }
+        EV_GO_START | EV_GO_START_LABEL => (
+            ev.g,
+            st(ev.args[1], G_RUNNABLE),
+            st(ev.args[1].wrapping_add(1), G_RUNNING),
+        ),
         EV_GO_START_LOCAL => (ev.g, st(NOSEQ, G_RUNNABLE), st(SEQINC, G_RUNNING)),
-        EV_GO_BLOCK | EV_GO_BLOCK_SEND | EV_GO_BLOCK_RECV | EV_GO_BLOCK_SELECT | EV_GO_BLOCK_SYNC
-        | EV_GO_BLOCK_COND | EV_GO_BLOCK_NET | EV_GO_SLEEP | EV_GO_SYS_BLOCK | EV_GO_BLOCK_GC => {
-            (ev.g, st(NOSEQ, G_RUNNING), st(NOSEQ, G_WAITING))
-        }
+        EV_GO_BLOCK | EV_GO_BLOCK_SEND | EV_GO_BLOCK_RECV | EV_GO_BLOCK_SELECT
+        | EV_GO_BLOCK_SYNC | EV_GO_BLOCK_COND | EV_GO_BLOCK_NET | EV_GO_SLEEP | EV_GO_SYS_BLOCK
+        | EV_GO_BLOCK_GC => (ev.g, st(NOSEQ, G_RUNNING), st(NOSEQ, G_WAITING)),
         EV_GO_SCHED | EV_GO_PREEMPT => (ev.g, st(NOSEQ, G_RUNNING), st(NOSEQ, G_RUNNABLE)),
-        EV_GO_UNBLOCK | EV_GO_SYS_EXIT => {
-            (ev.args[0], st(ev.args[1], G_WAITING), st(ev.args[1].wrapping_add(1), G_RUNNABLE))
+        EV_GO_UNBLOCK | EV_GO_SYS_EXIT => (
+            ev.args[0],
+            st(ev.args[1], G_WAITING),
+            st(ev.args[1].wrapping_add(1), G_RUNNABLE),
+        ),
+        EV_GO_UNBLOCK_LOCAL | EV_GO_SYS_EXIT_LOCAL => {
+            (ev.args[0], st(NOSEQ, G_WAITING), st(SEQINC, G_RUNNABLE))
         }
-        EV_GO_UNBLOCK_LOCAL | EV_GO_SYS_EXIT_LOCAL => (ev.args[0], st(NOSEQ, G_WAITING), st(SEQINC, G_RUNNABLE)),
-        EV_GC_START => (GARBAGE, st(ev.args[0], G_DEAD), st(ev.args[0].wrapping_add(1), G_DEAD)),
+        EV_GC_START => (
+            GARBAGE,
+            st(ev.args[0], G_DEAD),
+            st(ev.args[0].wrapping_add(1), G_DEAD),
+        ),
         _ => (UNORDERED, GState::default(), GState::default()),
     }
 }
@@ -962,9 +1076,16 @@ fn heap_pop(h: &mut Vec<(i64, usize)>) -> (i64, usize) {
 /// The reference's `Event.String` of a v1 event, quoted as by `%q`.
 fn quoted(ev: &Ev) -> String {
     let desc = &DESCS[ev.typ as usize];
-    let mut s = format!("{} {} p={} g={} stk={}", ev.ts, desc.name, ev.p, ev.g, ev.stk);
+    let mut s = format!(
+        "{} {} p={} g={} stk={}",
+        ev.ts, desc.name, ev.p, ev.g, ev.stk
+    );
     for (i, a) in desc.args.iter().enumerate() {
-        let v = if ev.typ == EV_USER_LOG && i == 3 { ev.args[2] } else { ev.args.get(i).copied().unwrap_or(0) };
+        let v = if ev.typ == EV_USER_LOG && i == 3 {
+            ev.args[2]
+        } else {
+            ev.args.get(i).copied().unwrap_or(0)
+        };
         s.push_str(&format!(" {a}={v}"));
     }
     gotrace_wire::gostr::quote(s.as_bytes())
@@ -977,7 +1098,11 @@ fn quoted(ev: &Ev) -> String {
 /// netpoll P), and for each GoSysCall whether the next event of its
 /// goroutine is a GoSysBlock (the converter's look-ahead).
 #[inline(never)]
-fn post_process(store: &mut Store, view: &View, stacks: &FxHashMap<u32, Range<u32>>) -> Result<(), Error> {
+fn post_process(
+    store: &mut Store,
+    view: &View,
+    stacks: &FxHashMap<u32, Range<u32>>,
+) -> Result<(), Error> {
     #[derive(Clone, Copy, Default)]
     struct GDesc {
         state: u8,
@@ -1005,7 +1130,13 @@ fn post_process(store: &mut Store, view: &View, stacks: &FxHashMap<u32, Range<u3
             ev.stk = 0;
         }
     };
-    gs.insert(0, GDesc { state: G_RUNNING, ..GDesc::default() });
+    gs.insert(
+        0,
+        GDesc {
+            state: G_RUNNING,
+            ..GDesc::default()
+        },
+    );
     let mut in_gc = false;
     let mut in_stw = false;
 
@@ -1017,11 +1148,17 @@ fn post_process(store: &mut Store, view: &View, stacks: &FxHashMap<u32, Range<u3
         let err = |msg: String| Err(format_err(msg, off));
         let check_running = |p: &PDesc, g: &GDesc, ev: &Ev, allow_g0: bool| -> Result<(), Error> {
             if g.state != G_RUNNING {
-                return Err(format_err(format!("g {} is not running while {name} (time {})", ev.g, ev.ts), off));
+                return Err(format_err(
+                    format!("g {} is not running while {name} (time {})", ev.g, ev.ts),
+                    off,
+                ));
             }
             if p.g != ev.g {
                 return Err(format_err(
-                    format!("p {} is not running g {} while {name} (time {})", ev.p, ev.g, ev.ts),
+                    format!(
+                        "p {} is not running g {} while {name} (time {})",
+                        ev.p, ev.g, ev.ts
+                    ),
                     off,
                 ));
             }
@@ -1042,23 +1179,35 @@ fn post_process(store: &mut Store, view: &View, stacks: &FxHashMap<u32, Range<u3
             EV_PROC_START => {
                 let p = ps.entry(ev.p).or_default();
                 if p.running {
-                    return err(format!("p {} is running before start (time {})", ev.p, ev.ts));
+                    return err(format!(
+                        "p {} is running before start (time {})",
+                        ev.p, ev.ts
+                    ));
                 }
                 p.running = true;
             }
             EV_PROC_STOP => {
                 let p = ps.entry(ev.p).or_default();
                 if !p.running {
-                    return err(format!("p {} is not running before stop (time {})", ev.p, ev.ts));
+                    return err(format!(
+                        "p {} is not running before stop (time {})",
+                        ev.p, ev.ts
+                    ));
                 }
                 if p.g != 0 {
-                    return err(format!("p {} is running a goroutine {} during stop (time {})", ev.p, p.g, ev.ts));
+                    return err(format!(
+                        "p {} is running a goroutine {} during stop (time {})",
+                        ev.p, p.g, ev.ts
+                    ));
                 }
                 p.running = false;
             }
             EV_GC_START => {
                 if in_gc {
-                    return err(format!("previous GC is not ended before a new one (time {})", ev.ts));
+                    return err(format!(
+                        "previous GC is not ended before a new one (time {})",
+                        ev.ts
+                    ));
                 }
                 in_gc = true;
                 ev.p = GC_P;
@@ -1071,7 +1220,10 @@ fn post_process(store: &mut Store, view: &View, stacks: &FxHashMap<u32, Range<u3
             }
             EV_STW_START => {
                 if in_stw {
-                    return err(format!("previous STW is not ended before a new one (time {})", ev.ts));
+                    return err(format!(
+                        "previous STW is not ended before a new one (time {})",
+                        ev.ts
+                    ));
                 }
                 in_stw = true;
             }
@@ -1084,14 +1236,20 @@ fn post_process(store: &mut Store, view: &View, stacks: &FxHashMap<u32, Range<u3
             EV_GC_SWEEP_START => {
                 let p = ps.entry(ev.p).or_default();
                 if p.sweep {
-                    return err(format!("previous sweeping is not ended before a new one (time {})", ev.ts));
+                    return err(format!(
+                        "previous sweeping is not ended before a new one (time {})",
+                        ev.ts
+                    ));
                 }
                 p.sweep = true;
             }
             EV_GC_MARK_ASSIST_START => {
                 let g = gs.entry(ev.g).or_default();
                 if g.mark_assist {
-                    return err(format!("previous mark assist is not ended before a new one (time {})", ev.ts));
+                    return err(format!(
+                        "previous mark assist is not ended before a new one (time {})",
+                        ev.ts
+                    ));
                 }
                 g.mark_assist = true;
             }
@@ -1109,8 +1267,15 @@ fn post_process(store: &mut Store, view: &View, stacks: &FxHashMap<u32, Range<u3
             EV_GO_WAITING | EV_GO_IN_SYSCALL => {
                 let mut g = gs.get(&ev.g).copied().unwrap_or_default();
                 if g.state != G_RUNNABLE {
-                    let what = if ev.typ == EV_GO_WAITING { "EvGoWaiting" } else { "EvGoInSyscall" };
-                    return err(format!("g {} is not runnable before {what} (time {})", ev.g, ev.ts));
+                    let what = if ev.typ == EV_GO_WAITING {
+                        "EvGoWaiting"
+                    } else {
+                        "EvGoInSyscall"
+                    };
+                    return err(format!(
+                        "g {} is not runnable before {what} (time {})",
+                        ev.g, ev.ts
+                    ));
                 }
                 g.state = G_WAITING;
                 g.ev = Some(ev.typ);
@@ -1125,14 +1290,22 @@ fn post_process(store: &mut Store, view: &View, stacks: &FxHashMap<u32, Range<u3
                 }
                 gs.insert(
                     ev.args[0],
-                    GDesc { state: G_RUNNABLE, ev: Some(ev.typ), create_stack: Some(ev.args[1]), mark_assist: false },
+                    GDesc {
+                        state: G_RUNNABLE,
+                        ev: Some(ev.typ),
+                        create_stack: Some(ev.args[1]),
+                        mark_assist: false,
+                    },
                 );
             }
             EV_GO_START | EV_GO_START_LABEL => {
                 let mut g = gs.get(&ev.g).copied().unwrap_or_default();
                 let mut p = ps.get(&ev.p).copied().unwrap_or_default();
                 if g.state != G_RUNNABLE {
-                    return err(format!("g {} is not runnable before start (time {})", ev.g, ev.ts));
+                    return err(format!(
+                        "g {} is not runnable before start (time {})",
+                        ev.g, ev.ts
+                    ));
                 }
                 if p.g != 0 {
                     return err(format!(
@@ -1175,14 +1348,23 @@ fn post_process(store: &mut Store, view: &View, stacks: &FxHashMap<u32, Range<u3
                 let g = gs.get(&ev.g).copied().unwrap_or_default();
                 let p = ps.get(&ev.p).copied().unwrap_or_default();
                 if g.state != G_RUNNING {
-                    return err(format!("g {} is not running while unpark (time {})", ev.g, ev.ts));
+                    return err(format!(
+                        "g {} is not running while unpark (time {})",
+                        ev.g, ev.ts
+                    ));
                 }
                 if ev.p != TIMER_P && p.g != ev.g {
-                    return err(format!("p {} is not running g {} while unpark (time {})", ev.p, ev.g, ev.ts));
+                    return err(format!(
+                        "p {} is not running g {} while unpark (time {})",
+                        ev.p, ev.g, ev.ts
+                    ));
                 }
                 let mut g1 = gs.get(&ev.args[0]).copied().unwrap_or_default();
                 if g1.state != G_WAITING {
-                    return err(format!("g {} is not waiting before unpark (time {})", ev.args[0], ev.ts));
+                    return err(format!(
+                        "g {} is not waiting before unpark (time {})",
+                        ev.args[0], ev.ts
+                    ));
                 }
                 if g1.ev == Some(EV_GO_BLOCK_NET) {
                     ev.p = NETPOLL_P;
@@ -1213,14 +1395,18 @@ fn post_process(store: &mut Store, view: &View, stacks: &FxHashMap<u32, Range<u3
             EV_GO_SYS_EXIT => {
                 let mut g = gs.get(&ev.g).copied().unwrap_or_default();
                 if g.state != G_WAITING {
-                    return err(format!("g {} is not waiting during syscall exit (time {})", ev.g, ev.ts));
+                    return err(format!(
+                        "g {} is not waiting during syscall exit (time {})",
+                        ev.g, ev.ts
+                    ));
                 }
                 g.state = G_RUNNABLE;
                 g.ev = Some(ev.typ);
                 gs.insert(ev.g, g);
             }
-            EV_GO_SLEEP | EV_GO_BLOCK | EV_GO_BLOCK_SEND | EV_GO_BLOCK_RECV | EV_GO_BLOCK_SELECT | EV_GO_BLOCK_SYNC
-            | EV_GO_BLOCK_COND | EV_GO_BLOCK_NET | EV_GO_BLOCK_GC => {
+            EV_GO_SLEEP | EV_GO_BLOCK | EV_GO_BLOCK_SEND | EV_GO_BLOCK_RECV
+            | EV_GO_BLOCK_SELECT | EV_GO_BLOCK_SYNC | EV_GO_BLOCK_COND | EV_GO_BLOCK_NET
+            | EV_GO_BLOCK_GC => {
                 let mut g = gs.get(&ev.g).copied().unwrap_or_default();
                 let mut p = ps.get(&ev.p).copied().unwrap_or_default();
                 check_running(&p, &g, &ev, false)?;
@@ -1233,7 +1419,11 @@ fn post_process(store: &mut Store, view: &View, stacks: &FxHashMap<u32, Range<u3
             EV_USER_TASK_CREATE => {
                 let id = ev.args[0];
                 if let Some(prev) = tasks.get(&id) {
-                    return err(format!("task id conflicts (id:{id}), {} vs {}", quoted(&ev), quoted(prev)));
+                    return err(format!(
+                        "task id conflicts (id:{id}), {} vs {}",
+                        quoted(&ev),
+                        quoted(prev)
+                    ));
                 }
                 let mut e = ev;
                 zero_missing_stack(&mut e);

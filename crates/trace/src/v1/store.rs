@@ -142,7 +142,10 @@ impl Cursor {
         let tb = b[p];
         p += 1;
         let typ = tb & 0x3f;
-        let mut ev = Ev { typ, ..Ev::default() };
+        let mut ev = Ev {
+            typ,
+            ..Ev::default()
+        };
         ev.ts = self.prev_ts.wrapping_add(unzz(get(b, &mut p)));
         ev.p = unzz(get(b, &mut p)) as i32;
         ev.g = get(b, &mut p);
@@ -202,7 +205,10 @@ impl View {
     #[inline]
     pub fn convert(&self, ev: &mut Ev) {
         ev.ts = go_f64_to_i64(ev.ts.wrapping_sub(self.min_ts) as f64 * self.freq);
-        if ev.typ == EV_GO_UNBLOCK && !self.timer_goids.is_empty() && self.timer_goids.contains(&ev.g) {
+        if ev.typ == EV_GO_UNBLOCK
+            && !self.timer_goids.is_empty()
+            && self.timer_goids.contains(&ev.g)
+        {
             ev.p = TIMER_P;
         }
         if ev.typ == EV_GO_SYS_EXIT {
