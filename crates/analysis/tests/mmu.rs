@@ -12,6 +12,8 @@
 //!
 //! Run: `cargo test --release -p gotrace-analysis --test mmu`.
 
+mod common;
+use common::{corpus, traces};
 use flate2::read::GzDecoder;
 use gotrace_analysis::mmu::{
     details_json, parse_window, query_wants_quantiles, MmuCurve, MmuError, MutatorUtil, UtilFlags,
@@ -19,13 +21,9 @@ use gotrace_analysis::mmu::{
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus")
-}
 
 /// A captured MMU request.
 struct Captured {
@@ -316,42 +314,6 @@ fn check_trace(ver: &str, name: &str, tally: &Mutex<Tally>) {
     t.matched += matched;
     t.max_dev = t.max_dev.max(dev);
     t.failures.extend(failures);
-}
-
-/// All (version, name) pairs of the corpus that have goldens.
-fn traces() -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let root = corpus().join("traces");
-    let mut vers: Vec<_> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    vers.sort();
-    for ver in vers {
-        let ver = ver.to_string_lossy().to_string();
-        let mut names: Vec<_> = std::fs::read_dir(root.join(&ver))
-            .unwrap()
-            .filter_map(|e| {
-                e.unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .strip_suffix(".trace")
-                    .map(str::to_string)
-            })
-            .collect();
-        names.sort();
-        for name in names {
-            if corpus()
-                .join("golden")
-                .join(&ver)
-                .join(format!("{name}.analysis/index.tsv"))
-                .exists()
-            {
-                out.push((ver.clone(), name));
-            }
-        }
-    }
-    out
 }
 
 #[test]

@@ -14,6 +14,8 @@
 //!
 //! Run: `cargo test --release -p gotrace-analysis --test summary`.
 
+mod common;
+use common::{corpus, traces};
 use flate2::read::GzDecoder;
 use gotrace_analysis::goformat::{duration_string, html_escape, quote, Query};
 use gotrace_analysis::summary::{
@@ -22,13 +24,9 @@ use gotrace_analysis::summary::{
 };
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
-
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus")
-}
 
 fn gunzip(path: &Path) -> Vec<u8> {
     let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -311,42 +309,6 @@ struct Case {
     label: String,
     summary: Result<Summary, String>,
     goldens: Vec<Golden>,
-}
-
-/// All (version, name) pairs of the corpus that have goldens.
-fn traces() -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let root = corpus().join("traces");
-    let mut vers: Vec<_> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    vers.sort();
-    for ver in vers {
-        let ver = ver.to_string_lossy().to_string();
-        let mut names: Vec<_> = std::fs::read_dir(root.join(&ver))
-            .unwrap()
-            .filter_map(|e| {
-                e.unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .strip_suffix(".trace")
-                    .map(str::to_string)
-            })
-            .collect();
-        names.sort();
-        for name in names {
-            if corpus()
-                .join("golden")
-                .join(&ver)
-                .join(format!("{name}.analysis/index.tsv"))
-                .exists()
-            {
-                out.push((ver.clone(), name));
-            }
-        }
-    }
-    out
 }
 
 fn summarize(path: &Path) -> Result<Summary, String> {
