@@ -22,33 +22,12 @@ pub struct GcArgs {
     all: bool,
 }
 
-/// Parses a Go-style duration such as `1ms`, `250us`, `1.5s` into nanoseconds.
+/// A non-negative Go duration (`time.ParseDuration` syntax) in nanoseconds.
 pub fn parse_duration(s: &str) -> Result<i64, String> {
-    let units: [(&str, f64); 7] = [
-        ("ns", 1.0),
-        ("us", 1e3),
-        ("µs", 1e3),
-        ("ms", 1e6),
-        ("s", 1e9),
-        ("m", 60e9),
-        ("h", 3600e9),
-    ];
-    for (u, mul) in units
-        .iter()
-        .rev()
-        .chain(units.iter())
-        .filter(|(u, _)| s.ends_with(u))
-    {
-        let num = &s[..s.len() - u.len()];
-        if let Ok(v) = num.parse::<f64>() {
-            if v >= 0.0 && v.is_finite() {
-                return Ok((v * mul).round() as i64);
-            }
-        }
+    match gotrace_analysis::goformat::parse_duration(s)? {
+        ns if ns < 0 => Err(format!("negative duration {s:?}")),
+        ns => Ok(ns),
     }
-    Err(format!(
-        "invalid duration {s:?} (examples: 500us, 1ms, 2.5s)"
-    ))
 }
 
 pub fn gc(args: GcArgs) -> Result<()> {

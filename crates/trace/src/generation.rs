@@ -306,13 +306,14 @@ fn parse_generation(
     let mut min_ts = 0u64;
     let mut freq = 0.0f64;
     let base = table.bytes.offset;
+    // A handle of our own, so the table can be filled while reading from it.
+    let bytes = table.bytes.clone();
+    let buf: &[u8] = &bytes;
     for b in batches {
         if min_ts == 0 || b.time < min_ts {
             min_ts = b.time;
         }
         let data = (b.data.start - shift) as u32..(b.data.end - shift) as u32;
-        let bytes = table.bytes.clone();
-        let buf: &[u8] = &bytes;
         let mut cur = Cur {
             buf,
             pos: data.start as usize,

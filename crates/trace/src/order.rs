@@ -206,6 +206,48 @@ const USER_GO: Reqs = Reqs {
     g: Need::Must,
 };
 
+/// Bound to a P, with or without a goroutine (heap metrics, sweeps, creation).
+const ON_P: Reqs = Reqs {
+    m: Need::Must,
+    p: Need::Must,
+    g: Need::May,
+};
+
+/// On a thread, with or without a P or goroutine (steals, experimental events).
+const ON_M: Reqs = Reqs {
+    m: Need::Must,
+    p: Need::May,
+    g: Need::May,
+};
+
+/// On a thread without a P (a P starting).
+const NO_P: Reqs = Reqs {
+    m: Need::Must,
+    p: Need::Not,
+    g: Need::May,
+};
+
+/// On a thread with a P and no goroutine (a goroutine starting).
+const NO_G: Reqs = Reqs {
+    m: Need::Must,
+    p: Need::Must,
+    g: Need::Not,
+};
+
+/// A goroutine on a thread, P optional (syscall exits, cgo callbacks ending).
+const G_MAYBE_P: Reqs = Reqs {
+    m: Need::Must,
+    p: Need::May,
+    g: Need::Must,
+};
+
+/// No goroutine yet, P optional (a cgo callback's goroutine appearing).
+const NEW_G_MAYBE_P: Reqs = Reqs {
+    m: Need::Must,
+    p: Need::May,
+    g: Need::Not,
+};
+
 #[inline(always)]
 fn validate(ctx: SchedCtx, r: Reqs) -> Result<(), String> {
     let ok = |have: bool, need: Need| match need {
@@ -415,14 +457,7 @@ impl Ordering {
             s::EV_GC_SWEEP_END => self.gc_sweep_end(ev, cur),
             s::EV_GC_MARK_ASSIST_ACTIVE => self.go_range_active(ev, gen, cur),
             s::EV_HEAP_ALLOC | s::EV_HEAP_GOAL => {
-                validate(
-                    cur,
-                    Reqs {
-                        m: Need::Must,
-                        p: Need::Must,
-                        g: Need::May,
-                    },
-                )?;
+                validate(cur, ON_P)?;
                 self.push(cur, ev);
                 Ok(Some(cur))
             }
@@ -431,14 +466,7 @@ impl Ordering {
             s::EV_USER_REGION_BEGIN | s::EV_USER_REGION_END => self.region(ev, evt, cur),
             s::EV_GO_SWITCH | s::EV_GO_SWITCH_DESTROY => self.go_switch(ev, gen, cur),
             t if t > s::MAX_EVENT && t < s::MAX_EXPERIMENTAL_EVENT => {
-                validate(
-                    cur,
-                    Reqs {
-                        m: Need::Must,
-                        p: Need::May,
-                        g: Need::May,
-                    },
-                )?;
+                validate(cur, ON_M)?;
                 self.push(cur, ev);
                 Ok(Some(cur))
             }
@@ -540,14 +568,7 @@ impl Ordering {
         if st.status != ps::IDLE || !seq.succeeds(st.seq) || cur.p != NO_PROC {
             return Ok(None);
         }
-        validate(
-            cur,
-            Reqs {
-                m: Need::Must,
-                p: Need::Not,
-                g: Need::May,
-            },
-        )?;
+        validate(cur, NO_P)?;
         st.status = ps::RUNNING;
         st.seq = seq;
         self.queue.push_back(cur, ev);
@@ -569,14 +590,7 @@ impl Ordering {
                 name()
             ));
         }
-        validate(
-            cur,
-            Reqs {
-                m: Need::Must,
-                p: Need::Must,
-                g: Need::May,
-            },
-        )?;
+        validate(cur, ON_P)?;
         st.status = ps::IDLE;
         self.push(cur, ev);
         Ok(Some(SchedCtx { p: NO_PROC, ..cur }))
@@ -591,14 +605,7 @@ impl Ordering {
                     && seq.succeeds(st.seq) => {}
             _ => return Ok(None),
         }
-        validate(
-            cur,
-            Reqs {
-                m: Need::Must,
-                p: Need::May,
-                g: Need::May,
-            },
-        )?;
+        validate(cur, ON_M)?;
         let st = self.p.get_mut(&pid).unwrap();
         let old = st.status;
         let x = ev.extra_index();
@@ -704,14 +711,7 @@ impl Ordering {
     }
 
     fn go_create(&mut self, ev: &BaseEvent, gen: u64, cur: SchedCtx) -> Adv {
-        validate(
-            cur,
-            Reqs {
-                m: Need::Must,
-                p: Need::Must,
-                g: Need::May,
-            },
-        )?;
+        validate(cur, ON_P)?;
         if let Some(st) = self.g.get(&cur.g) {
             if st.status != gs::RUNNING {
                 return Err(format!(
@@ -785,14 +785,7 @@ impl Ordering {
         if st.status != gs::RUNNABLE || !seq.succeeds(st.seq) {
             return Ok(None);
         }
-        validate(
-            cur,
-            Reqs {
-                m: Need::Must,
-                p: Need::Must,
-                g: Need::Not,
-            },
-        )?;
+        validate(cur, NO_G)?;
         st.status = gs::RUNNING;
         st.seq = seq;
         self.queue.push_back(cur, ev);
@@ -916,14 +909,7 @@ impl Ordering {
                 return Ok(None);
             }
         }
-        validate(
-            cur,
-            Reqs {
-                m: Need::Must,
-                p: Need::May,
-                g: Need::Must,
-            },
-        )?;
+        validate(cur, G_MAYBE_P)?;
         self.cur_g(ev, cur, gs::SYSCALL, "Running")?.status = gs::RUNNABLE;
         self.push(cur, ev);
         Ok(Some(SchedCtx {
@@ -934,14 +920,7 @@ impl Ordering {
 
     fn go_create_syscall(&mut self, ev: &BaseEvent, gen: u64, cur: SchedCtx) -> Adv {
         // A cgo callback on a thread Go did not create: the goroutine appears in a syscall.
-        validate(
-            cur,
-            Reqs {
-                m: Need::Must,
-                p: Need::May,
-                g: Need::Not,
-            },
-        )?;
+        validate(cur, NEW_G_MAYBE_P)?;
         let new_g = ev.args[0] as i64;
         if self.g.contains_key(&new_g) {
             return Err(format!(
@@ -955,14 +934,7 @@ impl Ordering {
     }
 
     fn go_destroy_syscall(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Adv {
-        validate(
-            cur,
-            Reqs {
-                m: Need::Must,
-                p: Need::May,
-                g: Need::Must,
-            },
-        )?;
+        validate(cur, G_MAYBE_P)?;
         self.cur_g(ev, cur, gs::SYSCALL, "Syscall")?;
         self.g.remove(&cur.g);
         let mut new = SchedCtx {
@@ -1149,14 +1121,7 @@ impl Ordering {
     }
 
     fn gc_sweep_begin(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Adv {
-        validate(
-            cur,
-            Reqs {
-                m: Need::Must,
-                p: Need::Must,
-                g: Need::May,
-            },
-        )?;
+        validate(cur, ON_P)?;
         let Some(pst) = self.p.get_mut(&cur.p) else {
             return Err(format!(
                 "uninitialized proc {} found during GCSweepBegin",
@@ -1180,14 +1145,7 @@ impl Ordering {
     }
 
     fn gc_sweep_end(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Adv {
-        validate(
-            cur,
-            Reqs {
-                m: Need::Must,
-                p: Need::Must,
-                g: Need::May,
-            },
-        )?;
+        validate(cur, ON_P)?;
         let Some(pst) = self.p.get_mut(&cur.p) else {
             return Err(format!(
                 "uninitialized proc {} found during GCSweepEnd",

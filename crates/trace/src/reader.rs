@@ -243,6 +243,8 @@ fn heap_remove(h: &mut Vec<BatchCursor>, mut i: usize) {
 enum Gens {
     Thread(Receiver<GenItem>),
     Inline(Box<Splitter>),
+    /// v1 traces have no generations.
+    None,
 }
 
 impl Gens {
@@ -262,6 +264,7 @@ impl Gens {
                 ))),
             },
             Gens::Inline(s) => s.next(),
+            Gens::None => None,
         }
     }
 }
@@ -475,11 +478,7 @@ impl Reader {
         let conv = crate::v1::Converter::with_repair(input.window(), version, repair)?;
         Ok(Reader {
             version,
-            gens: Gens::Inline(Box::new(Splitter::new(
-                Input::Whole(Arc::new(Whole::Vec(Vec::new()))),
-                Version::Go126,
-                0,
-            ))),
+            gens: Gens::None,
             gen: None,
             frontier: Vec::new(),
             cpu_next: 0,

@@ -143,14 +143,9 @@ enum Conv {
 }
 
 impl Converter {
-    /// Parses the whole trace (v1 traces have no generations to stream by).
-    /// `bytes` starts with the header.
-    #[allow(dead_code)]
-    pub fn new(bytes: &[u8], version: Version) -> Result<Converter, Error> {
-        Self::with_repair(bytes, version, false)
-    }
-
-    /// Like `new`; with `repair`, also reads the traces Go 1.11–1.21 write
+    /// Parses the whole trace (v1 traces have no generations to stream by);
+    /// `bytes` starts with the header. With `repair`, also reads the traces
+    /// Go 1.11–1.21 write
     /// when Go is called back from threads created by C, which lack some
     /// syscall exits and which the reference rejects ("no consistent
     /// ordering of events possible"). The missing exits are put back (as
