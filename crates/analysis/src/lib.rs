@@ -14,4 +14,5 @@ pub mod format;
 pub mod gc;
 pub mod goformat;
 pub mod mmu;
+pub mod pprof;
 pub mod summary;
