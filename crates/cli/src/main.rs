@@ -7,6 +7,8 @@
 mod capture_cmd;
 mod debug;
 mod gc_cmd;
+mod summary_cmd;
+mod pprof_cmd;
 mod tabwriter;
 
 use clap::{Parser, Subcommand};
@@ -28,7 +30,7 @@ struct Cli {
     #[arg(short = 'd', long = "debug", value_name = "MODE")]
     debug: Option<String>,
 
-    /// Print a pprof profile instead (net, sync, syscall, sched). Not yet implemented.
+    /// Write a pprof profile to stdout instead (net, sync, syscall, sched), as `go tool trace -pprof`.
     #[arg(long = "pprof", value_name = "TYPE")]
     pprof: Option<String>,
 
@@ -56,12 +58,17 @@ enum Cmd {
     Stats { trace: PathBuf },
     /// Every GC cycle and stop-the-world pause, with percentiles and the long ones.
     Gc(gc_cmd::GcArgs),
+    /// A blocking profile (net, sync, syscall, sched): top stacks, or a pprof file with -o.
+    Pprof(pprof_cmd::PprofArgs),
     /// Capture a trace from a live program's /debug/pprof/trace endpoint.
     Capture(capture_cmd::CaptureArgs),
     /// Capture repeatedly, keeping the newest captures (or only those meeting a condition).
     Record(capture_cmd::RecordArgs),
     /// Convert a trace in the reference's text format (or a Go conformance
     /// `.test` file) to the wire format.
+    /// Build every goroutine, task and region summary in one pass and print their sizes.
+    #[command(hide = true)]
+    Summary(summary_cmd::SummaryArgs),
     #[command(hide = true)]
     TextToWire { input: PathBuf, output: PathBuf },
 }
@@ -89,6 +96,8 @@ fn main() -> ExitCode {
         (Some(Cmd::Footprint { trace }), _) => debug::footprint(&trace),
         (Some(Cmd::Stats { trace }), _) => debug::stats(&trace),
         (Some(Cmd::Gc(args)), _) => gc_cmd::gc(args),
+        (Some(Cmd::Summary(args)), _) => summary_cmd::summary(args),
+        (Some(Cmd::Pprof(args)), _) => pprof_cmd::pprof(args),
         (Some(Cmd::Capture(args)), _) => capture_cmd::capture(args),
         (Some(Cmd::Record(args)), _) => capture_cmd::record(args),
         (Some(Cmd::TextToWire { input, output }), _) => debug::text_to_wire(&input, &output),
@@ -114,6 +123,13 @@ fn main() -> ExitCode {
         {
             capture_cmd::capture_and_view(&cli.trace[0])
         }
+        (None, None) if cli.pprof.is_some() => match cli.trace.last() {
+            Some(trace) => pprof_cmd::go_pprof(cli.pprof.as_deref().unwrap_or_default(), trace),
+            None => {
+                eprintln!("gotrace: missing TRACE argument");
+                return ExitCode::from(2);
+            }
+        },
         (None, None) => {
             if cli.pprof.is_some() || cli.http.is_some() || !cli.trace.is_empty() {
                 Err(anyhow::anyhow!("the trace viewer and -pprof are not implemented yet; use `gotrace dump`, `gotrace stats` or -d=parsed|wire|footprint"))
