@@ -252,18 +252,24 @@ impl Profile<'_> {
     }
 }
 
-/// Tracks the open blocking interval of each goroutine, per profile, as the
-/// reference does: started by a transition into the state (for a matching
-/// reason), kept across transitions into the same state, ended by any
-/// other.
-#[derive(Default)]
-struct Tracker {
-    open: [FxHashMap<GoId, (Time, u32)>; 4],
-    stacks: StackTable,
-    /// Stack IDs are per generation; every generation starts with a Sync.
-    gen_stacks: FxHashMap<u64, u32>,
-    /// Events seen, to order intervals that end at the same time.
-    seq: u64,
+/// An open blocking interval: its start and the stack variant of the
+/// event that started it.
+#[derive(Clone, Copy)]
+struct Slot {
+    start: Time,
+    variant: u32,
+}
+
+const CLOSED: Slot = Slot {
+    start: 0,
+    variant: u32::MAX,
+};
+
+/// A goroutine's open interval for each of the four profiles.
+type Slots = [Slot; 4];
+
+fn all_closed(slots: &Slots) -> bool {
+    slots.iter().all(|s| s.variant == CLOSED.variant)
 }
 
 /// A finished interval: profile, goroutine, stack variant, [start, end].
@@ -277,52 +283,75 @@ struct Done {
     seq: u64,
 }
 
-impl Tracker {
-    /// Feeds one event; calls `done` for every interval it ends.
-    fn event(&mut self, ev: &Event<'_>, mut done: impl FnMut(Done)) {
+/// Interns event stacks into a [`StackTable`], caching by the trace's own
+/// stack IDs, which are per generation (every generation starts with a
+/// Sync).
+#[derive(Default)]
+struct Stacks {
+    table: StackTable,
+    by_id: FxHashMap<u64, u32>,
+    /// Events seen, to order intervals that end at the same time.
+    seq: u64,
+}
+
+impl Stacks {
+    /// Counts the event; returns its goroutine transition, if it is one.
+    fn see<'a>(&mut self, ev: &Event<'a>) -> Option<gotrace::StateTransition<'a>> {
         self.seq += 1;
         match ev.kind() {
-            EventKind::Sync => self.gen_stacks.clear(),
-            EventKind::StateTransition => {}
-            _ => return,
+            EventKind::Sync => {
+                self.by_id.clear();
+                None
+            }
+            EventKind::StateTransition => ev
+                .state_transition()
+                .filter(|st| st.resource.kind == ResourceKind::Goroutine),
+            _ => None,
         }
-        let Some(st) = ev.state_transition() else {
-            return;
-        };
-        if st.resource.kind != ResourceKind::Goroutine {
-            return;
+    }
+
+    fn variant(&mut self, stack: &Stack<'_>) -> u32 {
+        if let Some(&v) = self.by_id.get(&stack.id()) {
+            return v;
         }
-        let id = st.resource.id;
+        let v = self.table.intern(stack);
+        self.by_id.insert(stack.id(), v);
+        v
+    }
+
+    /// Follows one goroutine transition in the goroutine's `slots`, as the
+    /// reference does: an interval starts at a transition into the
+    /// profile's state (for a matching reason), continues across
+    /// transitions into the same state, and ends at any other; `done` gets
+    /// every interval that ends.
+    fn track(
+        &mut self,
+        ev: &Event<'_>,
+        st: &gotrace::StateTransition<'_>,
+        slots: &mut Slots,
+        mut done: impl FnMut(Done),
+    ) {
         let new = st.goroutine().1;
         for kind in ProfileKind::ALL {
-            let open = &mut self.open[kind.index()];
-            match open.get(&id) {
-                None => {
-                    if kind.starts(new, st.reason) {
-                        let stack = ev.stack();
-                        let v = match self.gen_stacks.get(&stack.id()) {
-                            Some(&v) => v,
-                            None => {
-                                let v = self.stacks.intern(&stack);
-                                self.gen_stacks.insert(stack.id(), v);
-                                v
-                            }
-                        };
-                        open.insert(id, (ev.time(), v));
-                    }
-                }
-                Some(_) if new == kind.state() => {}
-                Some(&(start, variant)) => {
-                    open.remove(&id);
-                    done(Done {
-                        kind,
-                        goroutine: id,
+            let slot = &mut slots[kind.index()];
+            if slot.variant == CLOSED.variant {
+                if kind.starts(new, st.reason) {
+                    let variant = self.variant(&ev.stack());
+                    *slot = Slot {
+                        start: ev.time(),
                         variant,
-                        start,
-                        end: ev.time(),
-                        seq: self.seq,
-                    });
+                    };
                 }
+            } else if new != kind.state() {
+                done(Done {
+                    kind,
+                    goroutine: st.resource.id,
+                    variant: slot.variant,
+                    start: slot.start,
+                    end: ev.time(),
+                    seq: self.seq,
+                });
+                *slot = CLOSED;
             }
         }
     }
@@ -351,31 +380,41 @@ fn clip(window: Option<(Time, Time)>, d: Done) -> Option<Done> {
 struct Agg {
     count: u64,
     delay: i64,
-    /// (end, event sequence, variant) of the latest interval counted.
+    /// (end, event sequence, variant) of the latest interval counted: the
+    /// variant a sample shows.
     latest: (Time, u64, u32),
 }
 
 impl Agg {
-    fn add(&mut self, count: u64, delay: i64, latest: (Time, u64, u32)) {
-        self.count += count;
-        self.delay = self.delay.wrapping_add(delay);
-        self.latest = self.latest.max(latest);
-    }
-
     fn merge(&mut self, o: &Agg) {
-        self.add(o.count, o.delay, o.latest);
+        self.count += o.count;
+        self.delay = self.delay.wrapping_add(o.delay);
+        self.latest = self.latest.max(o.latest);
     }
 
     fn count(&mut self, d: &Done, delay: i64) {
-        self.add(1, delay, (d.end, d.seq, d.variant));
+        self.merge(&Agg {
+            count: 1,
+            delay,
+            latest: (d.end, d.seq, d.variant),
+        });
     }
 }
 
 /// Per stack key.
 type Aggs = FxHashMap<u32, Agg>;
 
+/// What one goroutine contributed to one profile for one stack variant.
+#[derive(Clone, Copy)]
+struct Contribution {
+    kind: ProfileKind,
+    variant: u32,
+    agg: Agg,
+}
+
 /// A goroutine as the reference's summary sees it: a new one replaces any
-/// earlier goroutine with the same ID when it is created or first seen.
+/// earlier goroutine with the same ID when it is created or first seen
+/// (IDs are reused by the goroutines of cgo callbacks on C threads).
 struct Entry {
     id: GoId,
     /// Outermost function of its first stack (0, the empty name, until
@@ -385,28 +424,52 @@ struct Entry {
     first_run: Time,
     /// When it exited or blocked forever (0: not yet).
     end: Time,
+    /// Intervals ended while it had run and not ended: they count in full
+    /// if this entry is its ID's last.
+    counted: Vec<Contribution>,
     /// Intervals whose outcome depends on the final lifetime: those ended
     /// before the first run or after the end. Rare, so kept raw.
     raw: Vec<Done>,
 }
 
+/// A goroutine that is alive (or was never seen to exit).
+struct Live {
+    /// Its entry (u32::MAX if it has none: first seen mid-life without a
+    /// status).
+    entry: u32,
+    slots: Slots,
+}
+
+const NO_ENTRY: u32 = u32::MAX;
+
+/// Contributions kept inline in an entry; more go to a shared map.
+const INLINE_CONTRIBUTIONS: usize = 8;
+
 /// Computes the four whole-trace blocking profiles, and every goroutine
 /// group's, in one pass. Feed it every event, then call
 /// [`finish`](Self::finish).
 pub struct BlockingProfiler {
-    tracker: Tracker,
+    stacks: Stacks,
     window: Option<(Time, Time)>,
     entries: Vec<Entry>,
-    current: FxHashMap<GoId, u32>,
+    /// Goroutines not known to have exited: the only map touched per
+    /// event, so it stays small.
+    live: FxHashMap<GoId, Live>,
+    /// The last entry of each exited goroutine ID.
+    exited: FxHashMap<GoId, u32>,
     /// Intervals ended while no goroutine entry existed for their ID.
     orphans: Vec<Done>,
-    /// Per profile: (entry << 32 | stack variant) -> totals of the intervals
-    /// ended while the entry had run and not ended, which count in full as
-    /// long as the entry is not replaced.
-    aggs: [FxHashMap<u64, Agg>; 4],
-    names: Vec<String>,
-    name_ids: FxHashMap<Vec<u8>, u32>,
+    /// Contributions beyond an entry's first few, by (entry, profile,
+    /// variant).
+    overflow: FxHashMap<(u32, ProfileKind, u32), Agg>,
+    names: Names,
     last_time: Time,
+}
+
+/// Goroutine group names, interned; 0 is the empty name.
+struct Names {
+    names: Vec<String>,
+    ids: FxHashMap<Vec<u8>, u32>,
 }
 
 impl Default for BlockingProfiler {
@@ -419,14 +482,17 @@ impl BlockingProfiler {
     /// Profiles over the whole trace.
     pub fn new() -> Self {
         BlockingProfiler {
-            tracker: Tracker::default(),
+            stacks: Stacks::default(),
             window: None,
             entries: Vec::new(),
-            current: FxHashMap::default(),
+            live: FxHashMap::default(),
+            exited: FxHashMap::default(),
             orphans: Vec::new(),
-            aggs: Default::default(),
-            names: vec![String::new()],
-            name_ids: [(Vec::new(), 0)].into_iter().collect(),
+            overflow: FxHashMap::default(),
+            names: Names {
+                names: vec![String::new()],
+                ids: [(Vec::new(), 0)].into_iter().collect(),
+            },
             last_time: 0,
         }
     }
@@ -443,79 +509,112 @@ impl BlockingProfiler {
     /// Feeds one event (in order).
     pub fn event(&mut self, ev: &Event<'_>) {
         self.last_time = ev.time();
-        let (entries, current, aggs, orphans, window) = (
+        let Some(st) = self.stacks.see(ev) else {
+            return;
+        };
+        let id = st.resource.id;
+        let (old, new) = st.goroutine();
+        let exited = &mut self.exited;
+        let live = self.live.entry(id).or_insert_with(|| Live {
+            entry: exited.remove(&id).unwrap_or(NO_ENTRY),
+            slots: [CLOSED; 4],
+        });
+        let (entries, orphans, overflow, window) = (
             &mut self.entries,
-            &self.current,
-            &mut self.aggs,
             &mut self.orphans,
+            &mut self.overflow,
             self.window,
         );
+        let entry = live.entry;
         // Intervals end before this event updates the goroutine's lifetime.
-        self.tracker.event(ev, |d| {
+        self.stacks.track(ev, &st, &mut live.slots, |d| {
             let Some(d) = clip(window, d) else {
                 return;
             };
-            let Some(&e) = current.get(&d.goroutine) else {
+            if entry == NO_ENTRY {
                 orphans.push(d);
                 return;
-            };
-            let entry = &mut entries[e as usize];
-            if entry.first_run != 0 && entry.end == 0 {
-                // first_run <= start and the final end is >= end.
+            }
+            let e = &mut entries[entry as usize];
+            if e.first_run != 0 && e.end == 0 {
+                // first_run <= start, and the final end will be >= end.
                 if d.end > d.start {
-                    aggs[d.kind.index()]
-                        .entry((e as u64) << 32 | d.variant as u64)
-                        .or_default()
-                        .count(&d, d.end.wrapping_sub(d.start));
+                    let delay = d.end.wrapping_sub(d.start);
+                    let inline_full = e.counted.len() >= INLINE_CONTRIBUTIONS;
+                    match e
+                        .counted
+                        .iter_mut()
+                        .find(|c| c.kind == d.kind && c.variant == d.variant)
+                    {
+                        Some(c) => c.agg.count(&d, delay),
+                        None if !inline_full => {
+                            let mut agg = Agg::default();
+                            agg.count(&d, delay);
+                            e.counted.push(Contribution {
+                                kind: d.kind,
+                                variant: d.variant,
+                                agg,
+                            });
+                        }
+                        // Long-lived goroutines block at many stacks.
+                        None => overflow
+                            .entry((entry, d.kind, d.variant))
+                            .or_default()
+                            .count(&d, delay),
+                    }
                 }
             } else {
-                entry.raw.push(d);
+                e.raw.push(d);
             }
         });
-        if ev.kind() == EventKind::StateTransition {
-            self.lifetime(ev);
+        if old != new
+            && self
+                .names
+                .lifetime(&mut self.entries, live, ev, &st, old, new)
+        {
+            let e = live.entry;
+            self.live.remove(&id);
+            self.exited.insert(id, e);
         }
     }
+}
+
+impl Names {
     /// Follows goroutine lifetimes as the reference's summary does.
-    fn lifetime(&mut self, ev: &Event<'_>) {
-        let Some(st) = ev.state_transition() else {
-            return;
-        };
-        if st.resource.kind != ResourceKind::Goroutine {
-            return;
-        }
-        let (old, new) = st.goroutine();
-        if old == new {
-            return;
-        }
+    /// Returns whether the goroutine exited with nothing open.
+    fn lifetime(
+        &mut self,
+        entries: &mut Vec<Entry>,
+        live: &mut Live,
+        ev: &Event<'_>,
+        st: &gotrace::StateTransition<'_>,
+        old: GoState,
+        new: GoState,
+    ) -> bool {
         let id = st.resource.id;
-        let e = match old {
-            GoState::Undetermined | GoState::NotExist => {
-                let e = self.entries.len() as u32;
-                self.entries.push(Entry {
-                    id,
-                    name: 0,
-                    first_run: 0,
-                    end: 0,
-                    raw: Vec::new(),
-                });
-                self.current.insert(id, e);
-                e
-            }
-            _ => match self.current.get(&id) {
-                Some(&e) => e,
-                None => return,
-            },
-        };
-        let entry = &mut self.entries[e as usize];
+        if matches!(old, GoState::Undetermined | GoState::NotExist) {
+            live.entry = entries.len() as u32;
+            entries.push(Entry {
+                id,
+                name: 0,
+                first_run: 0,
+                end: 0,
+                counted: Vec::new(),
+                raw: Vec::new(),
+            });
+        }
+        if live.entry == NO_ENTRY {
+            return false;
+        }
+        let entry = &mut entries[live.entry as usize];
         if entry.name == 0 {
             if let Some(name) = outermost_func(&st.stack) {
-                entry.name = match self.name_ids.get(name) {
+                entry.name = match self.ids.get(name) {
                     Some(&n) => n,
                     None => {
                         let n = self.names.len() as u32;
                         self.names.push(String::from_utf8_lossy(name).into_owned());
-                        self.name_ids.insert(name.to_vec(), n);
+                        self.ids.insert(name.to_vec(), n);
                         n
                     }
                 };
@@ -529,55 +628,31 @@ impl BlockingProfiler {
                 // so none of it overlaps the lifetime.
                 entry.raw.retain(|d| d.end > t);
             }
-            GoState::NotExist => entry.end = t,
+            GoState::NotExist => {
+                entry.end = t;
+                return all_closed(&live.slots);
+            }
             GoState::Waiting if st.reason == b"forever" => entry.end = t,
             _ => {}
         }
+        false
     }
+}
 
+impl BlockingProfiler {
     /// The profiles.
     pub fn finish(self) -> BlockingProfiles {
         let trace_end = self.last_time;
-        let stacks = self.tracker.stacks;
-        let final_of = |id: GoId| self.current.get(&id).copied();
-        // What each final entry counts, per profile, by stack key.
-        let mut counted: FxHashMap<u32, [Aggs; 4]> = FxHashMap::default();
-        for (k, aggs) in self.aggs.iter().enumerate() {
-            for (&key, a) in aggs {
-                let e = (key >> 32) as u32;
-                let entry = &self.entries[e as usize];
-                let f = final_of(entry.id).expect("an entry's ID has a final entry");
-                // A replaced entry counts only if its replacement never
-                // ran: that one's lifetime [0, end] covers everything
-                // before it.
-                if f == e || self.entries[f as usize].first_run == 0 {
-                    counted.entry(f).or_default()[k]
-                        .entry(stacks.key(key as u32))
-                        .or_default()
-                        .merge(a);
-                }
-            }
-        }
-        let raw = self
-            .entries
-            .iter()
-            .flat_map(|e| e.raw.iter())
-            .chain(self.orphans.iter());
-        for d in raw {
-            let Some(f) = final_of(d.goroutine) else {
-                continue;
-            };
-            let e = &self.entries[f as usize];
-            let end = if e.end == 0 { trace_end } else { e.end };
-            let o = overlap(e.first_run, end, d.start, d.end);
-            if o > 0 {
-                counted.entry(f).or_default()[d.kind.index()]
-                    .entry(stacks.key(d.variant))
-                    .or_default()
-                    .count(d, o);
-            }
-        }
+        let stacks = self.stacks.table;
+        let mut final_of: FxHashMap<GoId, u32> = self.exited;
+        final_of.extend(
+            self.live
+                .iter()
+                .filter(|(_, l)| l.entry != NO_ENTRY)
+                .map(|(&id, l)| (id, l.entry)),
+        );
         let mut groups: Vec<Group> = self
+            .names
             .names
             .into_iter()
             .map(|name| Group {
@@ -586,22 +661,65 @@ impl BlockingProfiler {
                 aggs: Default::default(),
             })
             .collect();
+        for &f in final_of.values() {
+            groups[self.entries[f as usize].name as usize].goroutines += 1;
+        }
+        // The group an entry's counted intervals go to, if they count: a
+        // replaced entry's count only if its replacement never ran, as
+        // that one's lifetime [0, end] covers everything before it.
+        let group_of = |e: u32| {
+            let f = final_of[&self.entries[e as usize].id];
+            let fin = &self.entries[f as usize];
+            (f == e || fin.first_run == 0).then_some(fin.name as usize)
+        };
+        for (e, entry) in self.entries.iter().enumerate() {
+            if let Some(g) = group_of(e as u32) {
+                for c in &entry.counted {
+                    groups[g].aggs[c.kind.index()]
+                        .entry(stacks.key(c.variant))
+                        .or_default()
+                        .merge(&c.agg);
+                }
+            }
+        }
+        for (&(e, kind, variant), a) in &self.overflow {
+            if let Some(g) = group_of(e) {
+                groups[g].aggs[kind.index()]
+                    .entry(stacks.key(variant))
+                    .or_default()
+                    .merge(a);
+            }
+        }
+        let raw = self
+            .entries
+            .iter()
+            .flat_map(|e| e.raw.iter())
+            .chain(self.orphans.iter());
+        for d in raw {
+            let Some(&f) = final_of.get(&d.goroutine) else {
+                continue;
+            };
+            let e = &self.entries[f as usize];
+            let end = if e.end == 0 { trace_end } else { e.end };
+            let o = overlap(e.first_run, end, d.start, d.end);
+            if o > 0 {
+                groups[e.name as usize].aggs[d.kind.index()]
+                    .entry(stacks.key(d.variant))
+                    .or_default()
+                    .count(d, o);
+            }
+        }
         let mut total: [Aggs; 4] = Default::default();
-        for (&id, &f) in &self.current {
-            let _ = id;
-            let g = &mut groups[self.entries[f as usize].name as usize];
-            g.goroutines += 1;
-            let Some(c) = counted.get(&f) else { continue };
-            for k in 0..4 {
-                for (&key, a) in &c[k] {
-                    g.aggs[k].entry(key).or_default().merge(a);
+        for g in &groups {
+            for (k, aggs) in g.aggs.iter().enumerate() {
+                for (&key, a) in aggs {
                     total[k].entry(key).or_default().merge(a);
                 }
             }
         }
         BlockingProfiles {
             stacks,
-            goroutines: self.current.len(),
+            goroutines: final_of.len(),
             total,
             groups,
         }
@@ -774,7 +892,8 @@ pub fn goroutine_intervals(summary: &Summary, group: Option<&[u8]>) -> Intervals
 /// region profiles, which need the regions (from a [`Summary`]) before the
 /// pass.
 pub struct IntervalProfiler {
-    tracker: Tracker,
+    stacks: Stacks,
+    open: FxHashMap<GoId, Slots>,
     intervals: Intervals,
     window: Option<(Time, Time)>,
     /// Per profile, by stack variant.
@@ -786,7 +905,8 @@ impl IntervalProfiler {
     /// given).
     pub fn new(intervals: Intervals, window: Option<(Time, Time)>) -> Self {
         IntervalProfiler {
-            tracker: Tracker::default(),
+            stacks: Stacks::default(),
+            open: FxHashMap::default(),
             intervals,
             window,
             aggs: Default::default(),
@@ -795,18 +915,21 @@ impl IntervalProfiler {
 
     /// Feeds one event (in order).
     pub fn event(&mut self, ev: &Event<'_>) {
+        let Some(st) = self.stacks.see(ev) else {
+            return;
+        };
+        let slots = self.open.entry(st.resource.id).or_insert([CLOSED; 4]);
         let (intervals, aggs, window) = (&self.intervals, &mut self.aggs, self.window);
-        self.tracker.event(ev, |d| {
+        self.stacks.track(ev, &st, slots, |d| {
             let Some(d) = clip(window, d) else {
                 return;
             };
-            let (start, end) = (d.start, d.end);
             let Some(iv) = intervals.get(&d.goroutine) else {
                 return;
             };
             let o: i64 = iv
                 .iter()
-                .map(|&(s, e)| overlap(s, e, start, end))
+                .map(|&(s, e)| overlap(s, e, d.start, d.end))
                 .filter(|&o| o > 0)
                 .sum();
             if o > 0 {
@@ -816,11 +939,14 @@ impl IntervalProfiler {
                     .count(&d, o);
             }
         });
+        if all_closed(slots) {
+            self.open.remove(&st.resource.id);
+        }
     }
 
     /// The four profiles.
     pub fn finish(self) -> IntervalProfiles {
-        let stacks = self.tracker.stacks;
+        let stacks = self.stacks.table;
         let aggs = self.aggs.map(|by_variant| {
             let mut by_key = Aggs::default();
             for (v, a) in by_variant {
