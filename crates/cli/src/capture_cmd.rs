@@ -28,7 +28,7 @@ pub struct CaptureArgs {
     /// generations received are kept in FILE.partial instead.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Open the viewer on the trace once captured (the viewer is not implemented yet).
+    /// Open the viewer on the trace once captured.
     #[arg(long)]
     pub view: bool,
     /// Largest trace accepted (e.g. 500MB, 2GiB); a larger one is cut off there.
@@ -203,10 +203,7 @@ pub fn capture(args: CaptureArgs) -> Result<()> {
         eprintln!("warning: {w}");
     }
     if args.view {
-        eprintln!(
-            "viewing is not implemented yet (the web viewer is issue #5); meanwhile try `gotrace stats {}`",
-            rep.path.display()
-        );
+        return crate::view(&rep.path, None, false);
     }
     Ok(())
 }

@@ -7,8 +7,8 @@
 mod capture_cmd;
 mod debug;
 mod gc_cmd;
-mod summary_cmd;
 mod pprof_cmd;
+mod summary_cmd;
 mod tabwriter;
 
 use clap::{Parser, Subcommand};
@@ -34,9 +34,13 @@ struct Cli {
     #[arg(long = "pprof", value_name = "TYPE")]
     pprof: Option<String>,
 
-    /// HTTP server listen address for the viewer. Not yet implemented.
+    /// HTTP server listen address for the viewer (`:PORT` means localhost; default a random port).
     #[arg(long = "http", value_name = "ADDR")]
     http: Option<String>,
+
+    /// Serve the viewer without opening a browser.
+    #[arg(long = "no-browser")]
+    no_browser: bool,
 
     /// The trace file. (`go tool trace BINARY TRACE` is accepted; the binary is ignored.)
     #[arg(value_name = "TRACE", num_args = 1..=2)]
@@ -71,6 +75,16 @@ enum Cmd {
     Summary(summary_cmd::SummaryArgs),
     #[command(hide = true)]
     TextToWire { input: PathBuf, output: PathBuf },
+    /// Open the interactive viewer (the default when only a TRACE is given).
+    View {
+        /// Listen address (`:PORT` means localhost; default a random port).
+        #[arg(long = "http", value_name = "ADDR")]
+        http: Option<String>,
+        /// Don't open a browser.
+        #[arg(long = "no-browser")]
+        no_browser: bool,
+        trace: PathBuf,
+    },
 }
 
 /// Rewrites Go-style single-dash long flags (`-pprof=x`, `-http x`) into
@@ -101,6 +115,14 @@ fn main() -> ExitCode {
         (Some(Cmd::Capture(args)), _) => capture_cmd::capture(args),
         (Some(Cmd::Record(args)), _) => capture_cmd::record(args),
         (Some(Cmd::TextToWire { input, output }), _) => debug::text_to_wire(&input, &output),
+        (
+            Some(Cmd::View {
+                http,
+                no_browser,
+                trace,
+            }),
+            _,
+        ) => view(&trace, http, no_browser),
         (None, Some(mode)) => {
             let Some(trace) = cli.trace.last() else {
                 eprintln!("gotrace: missing TRACE argument");
@@ -130,6 +152,9 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
+        (None, None) if !cli.trace.is_empty() => {
+            view(cli.trace.last().unwrap(), cli.http, cli.no_browser)
+        }
         (None, None) => {
             if cli.pprof.is_some() || cli.http.is_some() || !cli.trace.is_empty() {
                 Err(anyhow::anyhow!("the trace viewer and -pprof are not implemented yet; use `gotrace dump`, `gotrace stats` or -d=parsed|wire|footprint"))
@@ -152,6 +177,11 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `gotrace TRACE`, `gotrace view TRACE`, `gotrace -http=ADDR TRACE`: the web viewer.
+pub fn view(trace: &std::path::Path, http: Option<String>, no_browser: bool) -> anyhow::Result<()> {
+    gotrace_view::run(trace, gotrace_view::ViewOptions { http, no_browser })
 }
 
 /// Writes `data` to `path` atomically: a temporary file in the same

@@ -1,0 +1,124 @@
+//! Index a trace and time tile requests while zooming, as the UI would.
+//! `cargo run --release -p gotrace-view --example viewbench -- TRACE`
+use std::time::Instant;
+
+fn main() {
+    let path = std::env::args().nth(1).expect("usage: viewbench TRACE");
+    let t = Instant::now();
+    let ix = gotrace_view::load(path.as_ref(), &mut |_, _| {}).unwrap();
+    let build = t.elapsed();
+    println!(
+        "indexed {} events in {:.3} s: {} runs, {} goroutines, {} transitions, {} segments, {} procs, {} threads, {} edges, {} tasks, {} regions",
+        ix.events,
+        build.as_secs_f64(),
+        ix.runs.len(),
+        ix.goroutines.len(),
+        ix.tr_t.len(),
+        ix.seg_base.len(),
+        ix.procs.len(),
+        ix.threads.len(),
+        ix.edges.t.len(),
+        ix.tasks.len(),
+        ix.regions.len()
+    );
+    let st = std::fs::read_to_string("/proc/self/status").unwrap();
+    for l in st
+        .lines()
+        .filter(|l| l.starts_with("VmHWM") || l.starts_with("Rss"))
+    {
+        println!("{l}");
+    }
+    let mib = |b: usize| b as f64 / (1 << 20) as f64;
+    let procs: usize = ix.procs.iter().map(|p| p.1.bytes()).sum();
+    println!(
+        "MiB: transitions {:.0}, proc spans {:.0} ({procs}), edges {:.0}, gcount {:.0} ({}), heap {:.0} ({}), regions {:.0}, tasks {:.0}, logs {:.0}, stacks {:.0} ({} frames, {} stacks), goroutines {:.0}",
+        mib(ix.tr_t.len() * 10 + ix.runs.len() * 12),
+        mib(procs),
+        mib(ix.edges.t.bytes() + ix.edges.from.len() * 9),
+        mib(ix.gcount.t.bytes() + ix.gcount.v.len() * 4), ix.gcount.t.len(),
+        mib(ix.heap.t.bytes() + ix.heap.v.len() * 4), ix.heap.t.len(),
+        mib(ix.regions.len() * std::mem::size_of::<gotrace_view::index::Region>()),
+        mib(ix.tasks.len() * std::mem::size_of::<gotrace_view::index::Task>()),
+        mib(ix.logs.iter().map(|l| 48 + l.msg.len()).sum()),
+        mib(ix.stacks.seq.len() * 4 + ix.stacks.frames.len() * 24),
+        ix.stacks.frames.len(),
+        ix.stacks.off.len(),
+        mib(ix.goroutines.len() * std::mem::size_of::<gotrace_view::index::Goroutine>()),
+    );
+    for (id, sp) in &ix.procs {
+        let overlaps = (1..sp.len())
+            .filter(|&i| sp.end(i - 1) > sp.start(i))
+            .count();
+        let first = (1..sp.len()).find(|&i| sp.end(i - 1) > sp.start(i));
+        println!(
+            "proc {id}: {} spans, {overlaps} overlaps, max dur {} {:?}",
+            sp.len(),
+            sp.max_dur,
+            first.map(|i| (
+                sp.start(i - 1) - ix.t0,
+                sp.end(i - 1) - ix.t0,
+                sp.g[i - 1],
+                sp.start(i) - ix.t0,
+                sp.end(i) - ix.t0,
+                sp.g[i]
+            ))
+        );
+    }
+    for r in ["gc", "stw", "sweep", "assist"] {
+        let t = Instant::now();
+        let _ = gotrace_view::api::tile(&ix, r, ix.t0, ix.t1, 1500).unwrap();
+        println!("{r}: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    }
+    let t = Instant::now();
+    let meta = gotrace_view::api::meta(&ix, "x");
+    let _ = serde_json::to_string(&meta).unwrap();
+    println!("meta in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    // Rows a first frame shows: counters, GC, procs, the first goroutines.
+    let mut rows: Vec<String> = vec![
+        "counter:goroutines".into(),
+        "counter:heap".into(),
+        "gc".into(),
+        "stw".into(),
+        "sweep".into(),
+        "assist".into(),
+    ];
+    rows.extend((0..ix.procs.len()).map(|i| format!("proc:{i}")));
+    rows.extend((0..ix.task_lanes.min(8)).map(|i| format!("task:{i}")));
+    rows.extend((0..ix.goroutines.len().min(20)).map(|i| format!("g:{i}")));
+    let dur = ix.t1 - ix.t0;
+    let mut lat = Vec::new();
+    let mut bytes = 0;
+    // Zoom in 2x per step around the middle, 24 steps, then pan.
+    for step in 0..24 {
+        let w = (dur >> step).max(1000);
+        let a = ix.t0 + dur / 2 - w / 2;
+        for r in &rows {
+            let t = Instant::now();
+            let v = gotrace_view::api::tile(&ix, r, a, a + w, 1500).unwrap();
+            bytes += serde_json::to_string(&v).unwrap().len();
+            lat.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    lat.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let p = |q: f64| lat[((lat.len() as f64 - 1.0) * q) as usize];
+    println!(
+        "{} row tiles: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms, {} KB JSON",
+        lat.len(),
+        p(0.5),
+        p(0.95),
+        lat[lat.len() - 1],
+        bytes / 1024
+    );
+    let t = Instant::now();
+    let _ = gotrace_view::api::range_stats(&ix, ix.t0, ix.t1, None);
+    println!(
+        "range-stats over the whole trace in {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let t = Instant::now();
+    let _ = gotrace_view::api::range_stats(&ix, ix.t0 + dur / 2, ix.t0 + dur / 2 + dur / 100, None);
+    println!(
+        "range-stats over 1% in {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+}

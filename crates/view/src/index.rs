@@ -1,0 +1,1256 @@
+//! The timeline index: one streaming pass over the trace into compact
+//! struct-of-arrays tables that the tile API slices by time.
+//!
+//! Goroutine transitions dominate (tens of millions on a 1 GB trace), so
+//! they are stored in segments of at most `SEG_LEN` transitions: within a
+//! segment, transitions are grouped by goroutine, and times are u32 offsets
+//! from the segment's base. A goroutine's history is the list of its runs
+//! (one per segment it appears in). Everything else is far smaller.
+
+use gotrace::{EventKind, GoState, RangeName, Reader, ResourceKind, Stack};
+use rustc_hash::FxHashMap;
+
+/// Goroutine states, as `GoState`'s discriminants.
+pub const S_UNDET: u8 = GoState::Undetermined as u8;
+pub const S_NOTEXIST: u8 = GoState::NotExist as u8;
+pub const S_RUNNABLE: u8 = GoState::Runnable as u8;
+pub const S_RUNNING: u8 = GoState::Running as u8;
+pub const S_WAITING: u8 = GoState::Waiting as u8;
+pub const S_SYSCALL: u8 = GoState::Syscall as u8;
+pub const STATE_NAMES: [&str; 6] = [
+    "undetermined",
+    "notexist",
+    "runnable",
+    "running",
+    "waiting",
+    "syscall",
+];
+
+/// "No goroutine/index" marker in u32 columns.
+pub const NONE: u32 = u32::MAX;
+const SEG_LEN: usize = 1 << 16;
+/// Counter samples closer than this are coalesced (last value wins).
+const COUNTER_QUANTUM: i64 = 10_000;
+
+/// Interned strings.
+#[derive(Default)]
+pub struct Strings {
+    map: FxHashMap<Box<[u8]>, u32>,
+    pub list: Vec<Box<str>>,
+}
+
+impl Strings {
+    pub fn intern(&mut self, s: &[u8]) -> u32 {
+        if let Some(&i) = self.map.get(s) {
+            return i;
+        }
+        let i = self.list.len() as u32;
+        self.list.push(String::from_utf8_lossy(s).into());
+        self.map.insert(s.into(), i);
+        i
+    }
+    pub fn get(&self, i: u32) -> &str {
+        self.list.get(i as usize).map_or("", |s| s)
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct Frame {
+    pub pc: u64,
+    pub func: u32,
+    pub file: u32,
+    pub line: u32,
+}
+
+/// Stacks interned across generations as sequences of frame indices.
+#[derive(Default)]
+pub struct Stacks {
+    pub frames: Vec<Frame>,
+    frame_of_pc: FxHashMap<u64, u32>,
+    seq_map: FxHashMap<Box<[u32]>, u32>,
+    /// Stack i's frames are `seq[off[i]..off[i+1]]`; stack 0 is empty.
+    pub off: Vec<u32>,
+    pub seq: Vec<u32>,
+    /// Generation-local stack ID → interned ID; cleared at each Sync.
+    gen_cache: FxHashMap<u64, u32>,
+}
+
+impl Stacks {
+    fn new() -> Self {
+        Stacks {
+            off: vec![0, 0],
+            ..Default::default()
+        }
+    }
+
+    fn intern(&mut self, st: Stack<'_>, strings: &mut Strings) -> u32 {
+        if st.is_empty() {
+            return 0;
+        }
+        if let Some(&i) = self.gen_cache.get(&st.id()) {
+            return i;
+        }
+        let mut fr = Vec::with_capacity(16);
+        for f in st.frames() {
+            let idx = match self.frame_of_pc.get(&f.pc) {
+                Some(&i) => i,
+                None => {
+                    let i = self.frames.len() as u32;
+                    self.frames.push(Frame {
+                        pc: f.pc,
+                        func: strings.intern(f.func),
+                        file: strings.intern(f.file),
+                        line: f.line.min(u32::MAX as u64) as u32,
+                    });
+                    self.frame_of_pc.insert(f.pc, i);
+                    i
+                }
+            };
+            fr.push(idx);
+        }
+        let id = match self.seq_map.get(fr.as_slice()) {
+            Some(&i) => i,
+            None => {
+                let i = (self.off.len() - 1) as u32;
+                self.seq.extend_from_slice(&fr);
+                self.off.push(self.seq.len() as u32);
+                self.seq_map.insert(fr.into_boxed_slice(), i);
+                i
+            }
+        };
+        self.gen_cache.insert(st.id(), id);
+        id
+    }
+
+    pub fn frames_of(&self, id: u32) -> &[u32] {
+        let i = id as usize;
+        if i + 1 >= self.off.len() {
+            return &[];
+        }
+        &self.seq[self.off[i] as usize..self.off[i + 1] as usize]
+    }
+}
+
+/// Per-goroutine facts.
+pub struct Goroutine {
+    pub id: i64,
+    /// Start function (outermost frame of its first stack), interned.
+    pub name: u32,
+    pub label: u32,
+    pub group: u32,
+    pub first: i64,
+    pub last: i64,
+    pub creator: u32,
+    pub create_stack: u32,
+}
+
+/// One run: a goroutine's transitions within one segment.
+#[derive(Clone, Copy)]
+pub struct Run {
+    pub seg: u32,
+    pub start: u32,
+    pub len: u32,
+}
+
+/// A column of times in blocks: each a base and u32 offsets, so a time
+/// costs 4 bytes. Pushes should be nearly sorted; a time before its
+/// block's base (or too far past it) starts a new block.
+#[derive(Default)]
+pub struct TimeCol {
+    base: Vec<i64>,
+    first: Vec<u32>,
+    off: Vec<u32>,
+}
+
+impl TimeCol {
+    pub fn push(&mut self, t: i64) {
+        let n = self.off.len() as u32;
+        match self.base.last() {
+            Some(&b) if t >= b && t - b <= u32::MAX as i64 => self.off.push((t - b) as u32),
+            _ => {
+                self.base.push(t);
+                self.first.push(n);
+                self.off.push(0);
+            }
+        }
+    }
+    #[inline]
+    pub fn get(&self, i: usize) -> i64 {
+        let bi = self.first.partition_point(|&f| f as usize <= i) - 1;
+        self.base[bi] + self.off[i] as i64
+    }
+    pub fn len(&self) -> usize {
+        self.off.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.off.is_empty()
+    }
+    pub fn last(&self) -> Option<i64> {
+        (!self.is_empty()).then(|| self.get(self.len() - 1))
+    }
+    /// First index whose time fails `pred` (times must be sorted).
+    pub fn partition_point(&self, pred: impl Fn(i64) -> bool) -> usize {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if pred(self.get(mid)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+    pub fn bytes(&self) -> usize {
+        self.off.len() * 4 + self.base.len() * 12
+    }
+}
+
+/// Spans sorted by start: 12 bytes each (plus `k` where a row needs it).
+#[derive(Default)]
+pub struct Spans {
+    start: TimeCol,
+    dur: Vec<u32>,
+    /// Ends of spans too long for `dur`.
+    long: FxHashMap<u32, i64>,
+    /// Goroutine index (or other id) shown on the span.
+    pub g: Vec<u32>,
+    /// Kind-specific code (a range's name, ...); empty when all are 0.
+    k: Vec<u32>,
+    /// Largest duration, to bound backward searches in overlapping rows.
+    pub max_dur: i64,
+    /// Whether no two spans overlap, so ends are sorted too.
+    disjoint: bool,
+}
+
+impl Spans {
+    fn push(&mut self, s: i64, e: i64, g: u32, k: u32) {
+        let e = e.max(s);
+        let i = self.g.len();
+        if k != 0 && self.k.len() < i {
+            self.k.resize(i, 0);
+        }
+        if k != 0 || !self.k.is_empty() {
+            self.k.push(k);
+        }
+        self.start.push(s);
+        let d = e - s;
+        if d >= u32::MAX as i64 {
+            self.long.insert(i as u32, e);
+            self.dur.push(u32::MAX);
+        } else {
+            self.dur.push(d as u32);
+        }
+        self.g.push(g);
+        self.max_dur = self.max_dur.max(d);
+    }
+    #[inline]
+    pub fn start(&self, i: usize) -> i64 {
+        self.start.get(i)
+    }
+    #[inline]
+    pub fn end(&self, i: usize) -> i64 {
+        match self.dur[i] {
+            u32::MAX => self.long[&(i as u32)],
+            d => self.start(i) + d as i64,
+        }
+    }
+    #[inline]
+    pub fn k(&self, i: usize) -> u32 {
+        self.k.get(i).copied().unwrap_or(0)
+    }
+    pub fn len(&self) -> usize {
+        self.g.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.g.is_empty()
+    }
+    pub fn bytes(&self) -> usize {
+        self.start.bytes() + self.dur.len() * 4 + self.g.len() * 4 + self.k.len() * 4
+    }
+    fn sort(&mut self) {
+        let n = self.len();
+        let sorted = (1..n).all(|i| self.start(i - 1) <= self.start(i));
+        if !sorted {
+            let mut v: Vec<(i64, i64, u32, u32)> = (0..n)
+                .map(|i| (self.start(i), self.end(i), self.g[i], self.k(i)))
+                .collect();
+            v.sort_by_key(|x| x.0);
+            *self = Spans::default();
+            for (s, e, g, k) in v {
+                self.push(s, e, g, k);
+            }
+        }
+        self.disjoint = (1..n).all(|i| self.end(i - 1) <= self.start(i));
+    }
+    /// Indices of spans that may overlap [a, b).
+    pub fn window(&self, a: i64, b: i64) -> std::ops::Range<usize> {
+        let lo = if self.disjoint {
+            let (mut lo, mut hi) = (0, self.len());
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if self.end(mid) <= a {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            lo
+        } else {
+            self.start
+                .partition_point(|s| s < a.saturating_sub(self.max_dur))
+        };
+        let hi = self.start.partition_point(|s| s < b);
+        lo..hi.max(lo)
+    }
+}
+
+/// A step-function counter with several series sharing sample times.
+#[derive(Default)]
+pub struct Counter {
+    pub t: TimeCol,
+    /// `v[i * n + j]` is series j at sample i.
+    pub v: Vec<f32>,
+    pub n: usize,
+    pub names: Vec<&'static str>,
+    last_t: i64,
+}
+
+impl Counter {
+    fn new(names: &[&'static str]) -> Self {
+        Counter {
+            n: names.len(),
+            names: names.to_vec(),
+            last_t: i64::MIN,
+            ..Default::default()
+        }
+    }
+    fn set(&mut self, t: i64, vals: &[f32]) {
+        if self.last_t != i64::MIN && t - self.last_t < COUNTER_QUANTUM {
+            let k = self.v.len() - self.n;
+            self.v[k..].copy_from_slice(vals);
+            return;
+        }
+        self.last_t = t;
+        self.t.push(t);
+        self.v.extend_from_slice(vals);
+    }
+    fn last(&self) -> Vec<f32> {
+        if self.t.is_empty() {
+            vec![0.0; self.n]
+        } else {
+            self.v[self.v.len() - self.n..].to_vec()
+        }
+    }
+}
+
+pub struct Task {
+    pub id: u64,
+    pub parent: u64,
+    pub typ: u32,
+    pub start: i64,
+    pub end: i64,
+    pub start_g: u32,
+    pub end_g: u32,
+    pub lane: u32,
+}
+
+pub struct Region {
+    pub g: u32,
+    pub task: u64,
+    pub typ: u32,
+    pub start: i64,
+    pub end: i64,
+    pub stack: u32,
+    pub depth: u32,
+}
+
+pub struct LogRec {
+    pub t: i64,
+    pub g: u32,
+    pub task: u64,
+    pub cat: u32,
+    pub msg: String,
+    pub stack: u32,
+}
+
+/// Unblock and creation edges: who woke (or created) whom.
+#[derive(Default)]
+pub struct Edges {
+    /// When the waker acted.
+    pub t: TimeCol,
+    pub from: Vec<u32>,
+    pub to: Vec<u32>,
+    /// 0 unblock, 1 create.
+    pub kind: Vec<u8>,
+}
+
+pub const RANGE_KINDS: [&str; 4] = ["gc", "stw", "sweep", "assist"];
+
+pub struct Index {
+    pub t0: i64,
+    pub t1: i64,
+    pub strings: Strings,
+    pub stacks: Stacks,
+    pub goroutines: Vec<Goroutine>,
+    pub gidx: FxHashMap<i64, u32>,
+    /// Groups of goroutines by start function: (name, goroutine indices sorted by ID).
+    pub groups: Vec<(u32, Vec<u32>)>,
+    // Segmented goroutine transitions.
+    pub seg_base: Vec<i64>,
+    pub tr_t: Vec<u32>,
+    pub tr_state: Vec<u8>,
+    pub tr_reason: Vec<u8>,
+    pub tr_stack: Vec<u32>,
+    pub reasons: Vec<Box<str>>,
+    /// Goroutine g's runs are `runs[run_off[g]..run_off[g+1]]`.
+    pub run_off: Vec<u32>,
+    pub runs: Vec<Run>,
+    pub procs: Vec<(i64, Spans)>,
+    pub threads: Vec<(i64, Spans)>,
+    /// One per RANGE_KINDS entry; `k` is the interned range name.
+    pub ranges: Vec<Spans>,
+    pub gcount: Counter,
+    pub heap: Counter,
+    pub procs_counter: Counter,
+    pub edges: Edges,
+    pub tasks: Vec<Task>,
+    pub task_idx: FxHashMap<u64, u32>,
+    pub task_lanes: u32,
+    /// Per lane: `g` is the task index, `k` its type.
+    pub task_rows: Vec<Spans>,
+    pub regions: Vec<Region>,
+    /// Goroutine g's regions are `region_of_g[region_off[g]..region_off[g+1]]`.
+    pub region_off: Vec<u32>,
+    pub region_of_g: Vec<u32>,
+    pub logs: Vec<LogRec>,
+    /// CPU samples: time, goroutine, stack.
+    pub samples: Vec<(i64, u32, u32)>,
+    pub events: u64,
+}
+
+/// One transition, located.
+#[derive(Clone, Copy, Debug)]
+pub struct Tr {
+    pub i: usize,
+    pub t: i64,
+    pub state: u8,
+    pub reason: u8,
+    pub stack: u32,
+}
+
+impl Index {
+    #[inline]
+    pub fn tr(&self, run: &Run, k: usize) -> Tr {
+        let i = run.start as usize + k;
+        Tr {
+            i,
+            t: self.seg_base[run.seg as usize] + self.tr_t[i] as i64,
+            state: self.tr_state[i],
+            reason: self.tr_reason[i],
+            stack: self.tr_stack[i],
+        }
+    }
+
+    pub fn g_runs(&self, g: u32) -> &[Run] {
+        let g = g as usize;
+        if g + 1 >= self.run_off.len() {
+            return &[];
+        }
+        &self.runs[self.run_off[g] as usize..self.run_off[g + 1] as usize]
+    }
+
+    /// Calls `f(start, end, transition)` for each state span of goroutine
+    /// `g` overlapping [a, b), in time order. The last span ends at `t1`.
+    pub fn g_spans(&self, g: u32, a: i64, b: i64, mut f: impl FnMut(i64, i64, Tr) -> bool) {
+        let runs = self.g_runs(g);
+        // First run whose first transition is after a; start one run earlier.
+        let mut ri = runs.partition_point(|r| self.tr(r, 0).t <= a);
+        ri = ri.saturating_sub(1);
+        let mut k = {
+            let r = match runs.get(ri) {
+                Some(r) => r,
+                None => return,
+            };
+            // Last transition at or before a within this run.
+            let (lo, hi) = (r.start as usize, (r.start + r.len) as usize);
+            let base = self.seg_base[r.seg as usize];
+            let rel = (a - base).clamp(0, u32::MAX as i64) as u32;
+            let p = self.tr_t[lo..hi].partition_point(|&t| t <= rel);
+            if a < base {
+                0
+            } else {
+                p.saturating_sub(1)
+            }
+        };
+        let mut cur: Option<Tr> = None;
+        while ri < runs.len() {
+            let r = &runs[ri];
+            while k < r.len as usize {
+                let tr = self.tr(r, k);
+                if let Some(c) = cur {
+                    if c.t >= b {
+                        return;
+                    }
+                    if tr.t > a && !f(c.t, tr.t, c) {
+                        return;
+                    }
+                }
+                cur = Some(tr);
+                k += 1;
+            }
+            ri += 1;
+            k = 0;
+        }
+        if let Some(c) = cur {
+            if c.t < b && self.t1 > a {
+                f(c.t, self.t1.max(c.t), c);
+            }
+        }
+    }
+
+    /// The transition that ends the span starting with transition `i` of goroutine g.
+    pub fn next_tr(&self, g: u32, i: usize) -> Option<Tr> {
+        let runs = self.g_runs(g);
+        let ri = runs.partition_point(|r| (r.start + r.len) as usize <= i);
+        let r = runs.get(ri)?;
+        let k = i - r.start as usize;
+        if k + 1 < r.len as usize {
+            return Some(self.tr(r, k + 1));
+        }
+        runs.get(ri + 1).map(|r| self.tr(r, 0))
+    }
+
+    /// The transition before transition `i` of goroutine g.
+    pub fn prev_tr(&self, g: u32, i: usize) -> Option<Tr> {
+        let runs = self.g_runs(g);
+        let ri = runs.partition_point(|r| (r.start + r.len) as usize <= i);
+        let r = runs.get(ri)?;
+        let k = i.checked_sub(r.start as usize)?;
+        if k > 0 {
+            return Some(self.tr(r, k - 1));
+        }
+        let p = runs.get(ri.checked_sub(1)?)?;
+        Some(self.tr(p, p.len as usize - 1))
+    }
+
+    /// When goroutine g next starts running at or after t.
+    pub fn next_running(&self, g: u32, t: i64) -> Option<i64> {
+        let mut out = None;
+        self.g_spans(g, t, i64::MAX, |s, _, tr| {
+            if tr.state == S_RUNNING && s >= t {
+                out = Some(s);
+                return false;
+            }
+            true
+        });
+        out
+    }
+
+    pub fn reason(&self, r: u8) -> &str {
+        self.reasons.get(r as usize).map_or("", |s| s)
+    }
+
+    pub fn g_name(&self, g: u32) -> String {
+        let gr = &self.goroutines[g as usize];
+        let mut s = format!("G{}", gr.id);
+        let n = self.strings.get(gr.name);
+        if !n.is_empty() {
+            s.push(' ');
+            s.push_str(n);
+        }
+        let l = self.strings.get(gr.label);
+        if !l.is_empty() {
+            s.push_str(&format!(" ({l})"));
+        }
+        s
+    }
+}
+
+/// Progress callback: (bytes consumed, total bytes).
+pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
+
+struct GBuild {
+    state: u8,
+    run_start: i64,
+    run_proc: u32,
+    sys_start: i64,
+    sys_thread: u32,
+    assist_start: i64,
+    regions: Vec<(u32, u64, i64, u32)>,
+}
+
+struct Pend {
+    g: u32,
+    t: i64,
+    state: u8,
+    reason: u8,
+    stack: u32,
+}
+
+/// Goroutine IDs below this map to indices through a plain array.
+const DENSE_IDS: i64 = 1 << 24;
+
+struct Builder {
+    ix: Index,
+    dense: Vec<u32>,
+    gb: Vec<GBuild>,
+    pend: Vec<Pend>,
+    run_g: Vec<u32>,
+    proc_map: FxHashMap<i64, u32>,
+    thread_map: FxHashMap<i64, u32>,
+    reason_map: FxHashMap<Box<[u8]>, u8>,
+    counts: [u64; 6],
+    gc_start: Option<i64>,
+    stw_start: Option<(i64, u32)>,
+    sweep_start: FxHashMap<i64, i64>,
+    heap: [u64; 2],
+}
+
+impl Builder {
+    #[inline]
+    fn lookup(&self, id: i64) -> Option<u32> {
+        if (0..DENSE_IDS).contains(&id) {
+            return self.dense.get(id as usize).copied().filter(|&i| i != NONE);
+        }
+        self.ix.gidx.get(&id).copied()
+    }
+
+    fn g(&mut self, id: i64, t: i64) -> u32 {
+        if let Some(i) = self.lookup(id) {
+            return i;
+        }
+        let i = self.ix.goroutines.len() as u32;
+        self.ix.gidx.insert(id, i);
+        if (0..DENSE_IDS).contains(&id) {
+            if self.dense.len() <= id as usize {
+                self.dense.resize(id as usize + 1, NONE);
+            }
+            self.dense[id as usize] = i;
+        }
+        self.ix.goroutines.push(Goroutine {
+            id,
+            name: NONE,
+            label: NONE,
+            group: 0,
+            first: t,
+            last: t,
+            creator: NONE,
+            create_stack: 0,
+        });
+        self.gb.push(GBuild {
+            state: S_UNDET,
+            run_start: 0,
+            run_proc: NONE,
+            sys_start: 0,
+            sys_thread: NONE,
+            assist_start: i64::MIN,
+            regions: Vec::new(),
+        });
+        i
+    }
+
+    fn proc(&mut self, id: i64) -> u32 {
+        let n = self.ix.procs.len() as u32;
+        let procs = &mut self.ix.procs;
+        *self.proc_map.entry(id).or_insert_with(|| {
+            procs.push((id, Spans::default()));
+            n
+        })
+    }
+
+    fn thread(&mut self, id: i64) -> u32 {
+        let n = self.ix.threads.len() as u32;
+        let threads = &mut self.ix.threads;
+        *self.thread_map.entry(id).or_insert_with(|| {
+            threads.push((id, Spans::default()));
+            n
+        })
+    }
+
+    fn reason(&mut self, r: &[u8]) -> u8 {
+        if r.is_empty() {
+            return 0;
+        }
+        if let Some(&i) = self.reason_map.get(r) {
+            return i;
+        }
+        let n = self.ix.reasons.len();
+        if n >= 255 {
+            return 255;
+        }
+        self.ix.reasons.push(String::from_utf8_lossy(r).into());
+        self.reason_map.insert(r.into(), n as u8);
+        n as u8
+    }
+
+    fn flush(&mut self) {
+        if self.pend.is_empty() {
+            return;
+        }
+        let base = self.pend.iter().map(|p| p.t).min().unwrap();
+        let seg = self.ix.seg_base.len() as u32;
+        self.ix.seg_base.push(base);
+        // Group by goroutine, keeping time order: sort (g, position) keys.
+        let mut keys: Vec<u64> = self
+            .pend
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.g as u64) << 32 | i as u64)
+            .collect();
+        keys.sort_unstable();
+        let ix = &mut self.ix;
+        let mut i = 0;
+        while i < keys.len() {
+            let g = (keys[i] >> 32) as u32;
+            let start = ix.tr_t.len() as u32;
+            let mut j = i;
+            while j < keys.len() && (keys[j] >> 32) as u32 == g {
+                let p = &self.pend[keys[j] as u32 as usize];
+                ix.tr_t.push((p.t - base) as u32);
+                ix.tr_state.push(p.state);
+                ix.tr_reason.push(p.reason);
+                ix.tr_stack.push(p.stack);
+                j += 1;
+            }
+            self.run_g.push(g);
+            ix.runs.push(Run {
+                seg,
+                start,
+                len: (j - i) as u32,
+            });
+            i = j;
+        }
+        self.pend.clear();
+    }
+
+    fn push_tr(&mut self, g: u32, t: i64, state: u8, reason: u8, stack: u32) {
+        if let Some(f) = self.pend.first() {
+            // Keep offsets within u32 and segments bounded.
+            let base = self.pend.iter().take(1).map(|p| p.t).next().unwrap_or(f.t);
+            if self.pend.len() >= SEG_LEN
+                || t - base >= (u32::MAX / 2) as i64
+                || t < base - (u32::MAX / 4) as i64
+            {
+                self.flush();
+            }
+        }
+        self.pend.push(Pend {
+            g,
+            t,
+            state,
+            reason,
+            stack,
+        });
+    }
+
+    fn count(&mut self, t: i64) {
+        let c = self.counts;
+        self.ix.gcount.set(
+            t,
+            &[
+                c[S_RUNNING as usize] as f32,
+                c[S_RUNNABLE as usize] as f32,
+                c[S_WAITING as usize] as f32,
+                c[S_SYSCALL as usize] as f32,
+            ],
+        );
+    }
+
+    fn end_running(&mut self, g: u32, t: i64) {
+        let b = &mut self.gb[g as usize];
+        if b.run_proc != NONE {
+            let p = b.run_proc;
+            let s = b.run_start;
+            b.run_proc = NONE;
+            self.ix.procs[p as usize].1.push(s, t, g, 0);
+        }
+    }
+}
+
+/// Builds the index in one pass over `r`.
+pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
+    let total = r.input_len().unwrap_or(0);
+    let mut b = Builder {
+        ix: Index {
+            t0: i64::MAX,
+            t1: i64::MIN,
+            strings: Strings::default(),
+            stacks: Stacks::new(),
+            goroutines: Vec::new(),
+            gidx: FxHashMap::default(),
+            groups: Vec::new(),
+            seg_base: Vec::new(),
+            tr_t: Vec::new(),
+            tr_state: Vec::new(),
+            tr_reason: Vec::new(),
+            tr_stack: Vec::new(),
+            reasons: vec!["".into()],
+            run_off: Vec::new(),
+            runs: Vec::new(),
+            procs: Vec::new(),
+            threads: Vec::new(),
+            ranges: (0..RANGE_KINDS.len()).map(|_| Spans::default()).collect(),
+            gcount: Counter::new(&["running", "runnable", "waiting", "syscall"]),
+            heap: Counter::new(&["heap", "goal"]),
+            procs_counter: Counter::new(&["gomaxprocs"]),
+            edges: Edges::default(),
+            tasks: Vec::new(),
+            task_idx: FxHashMap::default(),
+            task_lanes: 0,
+            task_rows: Vec::new(),
+            regions: Vec::new(),
+            region_off: Vec::new(),
+            region_of_g: Vec::new(),
+            logs: Vec::new(),
+            samples: Vec::new(),
+            events: 0,
+        },
+        gb: Vec::new(),
+        dense: Vec::new(),
+        pend: Vec::with_capacity(SEG_LEN),
+        run_g: Vec::new(),
+        proc_map: FxHashMap::default(),
+        thread_map: FxHashMap::default(),
+        reason_map: FxHashMap::default(),
+        counts: [0; 6],
+        gc_start: None,
+        stw_start: None,
+        sweep_start: FxHashMap::default(),
+        heap: [0; 2],
+    };
+    b.ix.strings.intern(b"");
+    // Reserve generously from the input size: capacity never touched costs
+    // address space, not memory, and growing by copying would.
+    let est = (total / 8) as usize;
+    b.ix.tr_t.reserve(est);
+    b.ix.tr_state.reserve(est);
+    b.ix.tr_reason.reserve(est);
+    b.ix.tr_stack.reserve(est);
+    let mut last_progress = 0u64;
+    loop {
+        let gen_end = r.generation().map(|g| g.offset + g.len);
+        let Some(ev) = r.read_event()? else { break };
+        let t = ev.time();
+        b.ix.events += 1;
+        if b.ix.t0 == i64::MAX {
+            b.ix.t0 = t;
+        }
+        b.ix.t1 = b.ix.t1.max(t);
+        match ev.kind() {
+            EventKind::Sync => {
+                b.ix.stacks.gen_cache.clear();
+                if let Some(e) = gen_end {
+                    if e > last_progress + (1 << 20) || e >= total {
+                        last_progress = e;
+                        progress(e, total);
+                    }
+                }
+            }
+            EventKind::StateTransition => {
+                let st = ev.state_transition().unwrap();
+                if st.resource.kind != ResourceKind::Goroutine {
+                    continue;
+                }
+                let (from, to) = st.goroutine();
+                if from == to {
+                    continue;
+                }
+                let g = b.g(st.resource.id, t);
+                let (from, to) = (from as u8, to as u8);
+                {
+                    let gr = &mut b.ix.goroutines[g as usize];
+                    gr.last = t;
+                    if gr.name == NONE && !st.stack.is_empty() {
+                        if let Some(f) = st.stack.frames().last() {
+                            gr.name = b.ix.strings.intern(f.func);
+                        }
+                    }
+                }
+                // A state first seen mid-trace started at the trace's start
+                // (transitions keep their own time so segment offsets stay small).
+                let start_t = if from == S_UNDET { b.ix.t0 } else { t };
+                let stack_src = if st.stack.is_present() && !st.stack.is_empty() {
+                    st.stack
+                } else {
+                    ev.stack()
+                };
+                let stack = b.ix.stacks.intern(stack_src, &mut b.ix.strings);
+                let reason = b.reason(st.reason);
+                let waker = b.lookup(ev.goroutine()).unwrap_or(NONE);
+                // Leaving states.
+                if from == S_RUNNING {
+                    b.end_running(g, t);
+                }
+                if from == S_SYSCALL {
+                    let bg = &mut b.gb[g as usize];
+                    if bg.sys_thread != NONE {
+                        let m = bg.sys_thread;
+                        let s = bg.sys_start;
+                        bg.sys_thread = NONE;
+                        b.ix.threads[m as usize]
+                            .1
+                            .push(s, t, g, (to != S_RUNNING) as u32);
+                    }
+                }
+                // Entering states.
+                if to == S_RUNNING {
+                    let p = if ev.proc() >= 0 {
+                        b.proc(ev.proc())
+                    } else {
+                        NONE
+                    };
+                    let bg = &mut b.gb[g as usize];
+                    bg.run_start = start_t;
+                    bg.run_proc = p;
+                }
+                if to == S_SYSCALL && ev.thread() >= 0 {
+                    let m = b.thread(ev.thread());
+                    let bg = &mut b.gb[g as usize];
+                    bg.sys_start = start_t;
+                    bg.sys_thread = m;
+                }
+                if (from == S_WAITING || from == S_NOTEXIST) && to == S_RUNNABLE && waker != g {
+                    let e = &mut b.ix.edges;
+                    e.t.push(t);
+                    e.from.push(waker);
+                    e.to.push(g);
+                    e.kind.push((from == S_NOTEXIST) as u8);
+                    if from == S_NOTEXIST {
+                        let gr = &mut b.ix.goroutines[g as usize];
+                        gr.creator = waker;
+                        gr.create_stack = b.ix.stacks.intern(ev.stack(), &mut b.ix.strings);
+                    }
+                }
+                if from != S_UNDET {
+                    b.counts[from as usize] = b.counts[from as usize].saturating_sub(1);
+                }
+                b.counts[to as usize] += 1;
+                b.gb[g as usize].state = to;
+                b.push_tr(g, t, to, reason, stack);
+                b.count(t);
+            }
+            EventKind::Metric => {
+                let m = ev.metric().unwrap();
+                match m.name {
+                    "/memory/classes/heap/objects:bytes" => {
+                        b.heap[0] = m.value;
+                        let h = [b.heap[0] as f32, b.heap[1] as f32];
+                        b.ix.heap.set(t, &h);
+                    }
+                    "/gc/heap/goal:bytes" => {
+                        b.heap[1] = m.value;
+                        let h = [b.heap[0] as f32, b.heap[1] as f32];
+                        b.ix.heap.set(t, &h);
+                    }
+                    "/sched/gomaxprocs:threads" => b.ix.procs_counter.set(t, &[m.value as f32]),
+                    _ => {}
+                }
+            }
+            EventKind::Label => {
+                let l = ev.label().unwrap();
+                let g = b.g(l.resource.id, t);
+                b.ix.goroutines[g as usize].label = b.ix.strings.intern(l.label);
+            }
+            EventKind::StackSample => {
+                let g = b.lookup(ev.goroutine()).unwrap_or(NONE);
+                let s = b.ix.stacks.intern(ev.stack(), &mut b.ix.strings);
+                b.ix.samples.push((t, g, s));
+            }
+            EventKind::RangeBegin | EventKind::RangeActive | EventKind::RangeEnd => {
+                let Some(rg) = ev.range() else { continue };
+                let kind = ev.kind();
+                let begin_t = if kind == EventKind::RangeActive {
+                    b.ix.t0
+                } else {
+                    t
+                };
+                match rg.name {
+                    RangeName::GcMark => match kind {
+                        EventKind::RangeEnd => {
+                            let s = b.gc_start.take().unwrap_or(b.ix.t0);
+                            let k = b.ix.strings.intern(b"GC concurrent mark phase");
+                            b.ix.ranges[0].push(s, t, NONE, k);
+                        }
+                        _ => {
+                            b.gc_start.get_or_insert(begin_t);
+                        }
+                    },
+                    RangeName::Stw(kindname) => {
+                        let g = b.lookup(rg.scope.id).unwrap_or(NONE);
+                        match kind {
+                            EventKind::RangeEnd => {
+                                let (s, k) = b.stw_start.take().unwrap_or((b.ix.t0, 0));
+                                b.ix.ranges[1].push(s, t, g, k);
+                            }
+                            _ => {
+                                let name = rg.name.to_bytes();
+                                let _ = kindname;
+                                let k = b.ix.strings.intern(&name);
+                                b.stw_start.get_or_insert((begin_t, k));
+                            }
+                        }
+                    }
+                    RangeName::GcSweep => {
+                        let p = rg.scope.id;
+                        match kind {
+                            EventKind::RangeEnd => {
+                                let s = b.sweep_start.remove(&p).unwrap_or(b.ix.t0);
+                                let pi = if p >= 0 { b.proc(p) } else { NONE };
+                                let k = b.ix.strings.intern(b"GC incremental sweep");
+                                b.ix.ranges[2].push(s, t, pi, k);
+                            }
+                            _ => {
+                                b.sweep_start.entry(p).or_insert(begin_t);
+                            }
+                        }
+                    }
+                    RangeName::GcMarkAssist => {
+                        let g = b.g(rg.scope.id, t);
+                        let bg = &mut b.gb[g as usize];
+                        match kind {
+                            EventKind::RangeEnd => {
+                                let s = if bg.assist_start == i64::MIN {
+                                    b.ix.t0
+                                } else {
+                                    bg.assist_start
+                                };
+                                bg.assist_start = i64::MIN;
+                                let k = b.ix.strings.intern(b"GC mark assist");
+                                b.ix.ranges[3].push(s, t, g, k);
+                            }
+                            _ => {
+                                if bg.assist_start == i64::MIN {
+                                    bg.assist_start = begin_t;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            EventKind::TaskBegin | EventKind::TaskEnd => {
+                let tk = ev.task().unwrap();
+                let g = b.lookup(ev.goroutine()).unwrap_or(NONE);
+                let typ = b.ix.strings.intern(tk.typ);
+                let n = b.ix.tasks.len() as u32;
+                let i = *b.ix.task_idx.entry(tk.id).or_insert(n);
+                if i == n {
+                    b.ix.tasks.push(Task {
+                        id: tk.id,
+                        parent: tk.parent,
+                        typ,
+                        start: b.ix.t0,
+                        end: i64::MAX,
+                        start_g: NONE,
+                        end_g: NONE,
+                        lane: 0,
+                    });
+                }
+                let task = &mut b.ix.tasks[i as usize];
+                if ev.kind() == EventKind::TaskBegin {
+                    task.start = t;
+                    task.start_g = g;
+                } else {
+                    task.end = t;
+                    task.end_g = g;
+                    if task.typ == 0 {
+                        task.typ = typ;
+                    }
+                }
+            }
+            EventKind::RegionBegin | EventKind::RegionEnd => {
+                let rg = ev.region().unwrap();
+                let g = b.g(ev.goroutine(), t);
+                let typ = b.ix.strings.intern(rg.typ);
+                if ev.kind() == EventKind::RegionBegin {
+                    let s = b.ix.stacks.intern(ev.stack(), &mut b.ix.strings);
+                    b.gb[g as usize].regions.push((typ, rg.task, t, s));
+                } else {
+                    let stack = &mut b.gb[g as usize].regions;
+                    // Regions nest; an end without a begin started before the trace.
+                    let (start, task, s) = match stack.iter().rposition(|r| r.0 == typ) {
+                        Some(p) => {
+                            let r = stack.remove(p);
+                            (r.2, r.1, r.3)
+                        }
+                        None => (b.ix.t0, rg.task, 0),
+                    };
+                    let depth = stack.len() as u32;
+                    b.ix.regions.push(Region {
+                        g,
+                        task,
+                        typ,
+                        start,
+                        end: t,
+                        stack: s,
+                        depth,
+                    });
+                }
+            }
+            EventKind::Log => {
+                let l = ev.log().unwrap();
+                let g = b.lookup(ev.goroutine()).unwrap_or(NONE);
+                let cat = b.ix.strings.intern(l.category);
+                let stack = b.ix.stacks.intern(ev.stack(), &mut b.ix.strings);
+                b.ix.logs.push(LogRec {
+                    t,
+                    g,
+                    task: l.task,
+                    cat,
+                    msg: String::from_utf8_lossy(l.message).into_owned(),
+                    stack,
+                });
+            }
+            _ => {}
+        }
+    }
+    if b.ix.t0 == i64::MAX {
+        b.ix.t0 = 0;
+        b.ix.t1 = 0;
+    }
+    let t1 = b.ix.t1;
+    // Close whatever is still open at the end of the trace.
+    for g in 0..b.gb.len() as u32 {
+        b.end_running(g, t1);
+        let bg = &mut b.gb[g as usize];
+        if bg.sys_thread != NONE {
+            let (m, s) = (bg.sys_thread, bg.sys_start);
+            bg.sys_thread = NONE;
+            b.ix.threads[m as usize].1.push(s, t1, g, 0);
+        }
+        let open: Vec<_> = std::mem::take(&mut b.gb[g as usize].regions);
+        for (depth, (typ, task, start, stack)) in open.into_iter().enumerate() {
+            b.ix.regions.push(Region {
+                g,
+                task,
+                typ,
+                start,
+                end: t1,
+                stack,
+                depth: depth as u32,
+            });
+        }
+        if b.gb[g as usize].assist_start != i64::MIN {
+            let k = b.ix.strings.intern(b"GC mark assist");
+            let s = b.gb[g as usize].assist_start;
+            b.ix.ranges[3].push(s, t1, g, k);
+        }
+    }
+    if let Some(s) = b.gc_start.take() {
+        let k = b.ix.strings.intern(b"GC concurrent mark phase");
+        b.ix.ranges[0].push(s, t1, NONE, k);
+    }
+    if let Some((s, k)) = b.stw_start.take() {
+        b.ix.ranges[1].push(s, t1, NONE, k);
+    }
+    let last = b.ix.gcount.last();
+    b.ix.gcount.set(t1 + COUNTER_QUANTUM, &last);
+    b.flush();
+    progress(total, total);
+    Ok(finish(b))
+}
+
+fn finish(mut b: Builder) -> Index {
+    let ix = &mut b.ix;
+    let ng = ix.goroutines.len();
+    // CSR of runs by goroutine (runs are in segment order already).
+    let mut off = vec![0u32; ng + 1];
+    for &g in &b.run_g {
+        off[g as usize + 1] += 1;
+    }
+    for i in 0..ng {
+        off[i + 1] += off[i];
+    }
+    let mut pos = off.clone();
+    let mut runs = vec![
+        Run {
+            seg: 0,
+            start: 0,
+            len: 0
+        };
+        ix.runs.len()
+    ];
+    for (r, &g) in ix.runs.iter().zip(&b.run_g) {
+        runs[pos[g as usize] as usize] = *r;
+        pos[g as usize] += 1;
+    }
+    ix.runs = runs;
+    ix.run_off = off;
+
+    for (_, s) in ix.procs.iter_mut().chain(ix.threads.iter_mut()) {
+        s.sort();
+    }
+    ix.procs.sort_by_key(|p| p.0);
+    ix.threads.sort_by_key(|p| p.0);
+    for r in &mut ix.ranges {
+        r.sort();
+    }
+
+    // Groups by start function.
+    let mut by_name: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+    for (i, g) in ix.goroutines.iter().enumerate() {
+        by_name.entry(g.name).or_default().push(i as u32);
+    }
+    let mut groups: Vec<(u32, Vec<u32>)> = by_name.into_iter().collect();
+    for (_, v) in &mut groups {
+        v.sort_by_key(|&g| ix.goroutines[g as usize].id);
+    }
+    groups.sort_by(|a, b| {
+        ix.strings
+            .get(a.0)
+            .cmp(ix.strings.get(b.0))
+            .then(a.1.len().cmp(&b.1.len()))
+    });
+    for (gi, (_, v)) in groups.iter().enumerate() {
+        for &g in v {
+            ix.goroutines[g as usize].group = gi as u32;
+        }
+    }
+    ix.groups = groups;
+
+    // Tasks: sort by start, then pack into lanes greedily.
+    let t1 = ix.t1;
+    for t in &mut ix.tasks {
+        if t.end == i64::MAX {
+            t.end = t1;
+        }
+    }
+    ix.tasks.sort_by_key(|t| (t.start, t.id));
+    ix.task_idx = ix
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id, i as u32))
+        .collect();
+    let mut lane_end: Vec<i64> = Vec::new();
+    for t in &mut ix.tasks {
+        let l = match lane_end.iter().position(|&e| e <= t.start) {
+            Some(l) => l,
+            None => {
+                lane_end.push(i64::MIN);
+                lane_end.len() - 1
+            }
+        };
+        lane_end[l] = t.end;
+        t.lane = l as u32;
+    }
+    ix.task_lanes = lane_end.len() as u32;
+    ix.task_rows = (0..lane_end.len()).map(|_| Spans::default()).collect();
+    for (i, t) in ix.tasks.iter().enumerate() {
+        ix.task_rows[t.lane as usize].push(t.start, t.end, i as u32, t.typ);
+    }
+
+    ix.regions.sort_by_key(|r| (r.g, r.start));
+    let mut roff = vec![0u32; ng + 1];
+    for r in &ix.regions {
+        roff[r.g as usize + 1] += 1;
+    }
+    for i in 0..ng {
+        roff[i + 1] += roff[i];
+    }
+    ix.region_of_g = (0..ix.regions.len() as u32).collect();
+    ix.region_off = roff;
+    ix.logs.sort_by_key(|l| l.t);
+    ix.samples.sort_by_key(|s| s.0);
+    b.ix
+}
