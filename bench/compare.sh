@@ -54,12 +54,11 @@ pair() {
 # and prints every event.
 pair parse+order '{ours} stats {trace}'           '{ref} -d=footprint {trace}'
 pair dump        '{ours} dump {trace} >/dev/null' '{ref} -d=parsed {trace} >/dev/null'
-# Go's full parse (ordering + validation) without the text formatting of
-# -d=parsed: the sched-latency profile reads the whole trace into memory.
-# Reference only for now (fill in the ours side once gotrace has a matching
-# command). Optional: its RSS is ~85x the trace size (865 MiB for 10 MB),
-# so a 1 GB trace would exhaust this machine.
-pair --optional parse-full '' '{ref} -pprof=sched {trace} >/dev/null'
+# The scheduler-latency profile: Go reads the whole trace into memory and
+# builds its goroutine summary first. Optional: the reference's RSS is
+# ~85x the trace size (865 MiB for 10 MB, 8-10 GB for 100 MB), so a 1 GB
+# trace would exhaust this machine (use --no-ref there).
+pair --optional pprof-sched '{ours} -pprof=sched {trace} >/dev/null' '{ref} -pprof=sched {trace} >/dev/null'
 
 # ---------------------------------------------------------------------------
 

@@ -15,4 +15,5 @@ pub mod gc;
 pub mod goformat;
 pub mod mmu;
 pub mod pprof;
+pub mod sched;
 pub mod summary;

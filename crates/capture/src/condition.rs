@@ -1,10 +1,12 @@
 //! Conditions that decide whether a capture is worth keeping.
 //!
-//! For now there is one: `stw>DURATION` (or `stw>=DURATION`), true when the
-//! trace has a stop-the-world pause longer than DURATION, measured from its
-//! `stop-the-world (…)` RangeBegin to the matching RangeEnd — what `go tool
-//! trace` draws. More conditions (GC time, scheduling latency, blocking)
-//! come with the analyses.
+//! - `stw>DURATION` (or `stw>=DURATION`) holds when the trace has a
+//!   stop-the-world pause longer than DURATION, measured from its
+//!   `stop-the-world (…)` RangeBegin to the matching RangeEnd — what `go
+//!   tool trace` draws.
+//! - `sched-p99>DURATION` (also p50, p90, p99.9, max) holds when that
+//!   quantile of the scheduler latency (runnable to running) is above
+//!   DURATION.
 
 use crate::record::{BoxError, Trigger};
 use gotrace::{EventKind, GoId, RangeName, Reader, Time};
@@ -86,6 +88,29 @@ pub enum Condition {
         /// `>=` rather than `>`.
         inclusive: bool,
     },
+    /// A quantile of the scheduler latency (runnable to running) is above
+    /// (or, with `inclusive`, at least) `threshold`: `sched-p99>10ms`,
+    /// `sched-max>=50ms`. See [`gotrace_analysis::sched`].
+    Sched {
+        /// The quantile in per mille (990 for p99, 1000 for max).
+        per_mille: u32,
+        /// The latency compared against.
+        threshold: Duration,
+        /// `>=` rather than `>`.
+        inclusive: bool,
+    },
+}
+
+/// The scheduler latency distribution of a trace.
+pub fn sched_latency(
+    path: &Path,
+) -> Result<gotrace_analysis::sched::LatencyHistogram, gotrace::Error> {
+    let mut r = Reader::open(path)?;
+    let mut s = gotrace_analysis::sched::SchedLatency::new();
+    while let Some(ev) = r.read_event()? {
+        s.event(&ev);
+    }
+    Ok(s.finish())
 }
 
 impl Condition {
@@ -103,6 +128,18 @@ impl Condition {
                     p.duration > threshold
                 }
             }),
+            Condition::Sched {
+                per_mille,
+                threshold,
+                inclusive,
+            } => {
+                let h = sched_latency(path)?;
+                let Some(v) = h.quantile(per_mille as f64 / 1000.0) else {
+                    return Ok(false);
+                };
+                let t = threshold.as_nanos().min(u64::MAX as u128) as u64;
+                Ok(if inclusive { v >= t } else { v > t })
+            }
         }
     }
 
@@ -120,6 +157,22 @@ impl fmt::Display for Condition {
                 inclusive,
             } => {
                 write!(f, "stw{}{threshold:?}", if *inclusive { ">=" } else { ">" })
+            }
+            Condition::Sched {
+                per_mille,
+                threshold,
+                inclusive,
+            } => {
+                let q = match per_mille {
+                    1000 => "max".to_string(),
+                    p if p % 10 == 0 => format!("p{}", p / 10),
+                    p => format!("p{}.{}", p / 10, p % 10),
+                };
+                write!(
+                    f,
+                    "sched-{q}{}{threshold:?}",
+                    if *inclusive { ">=" } else { ">" }
+                )
             }
         }
     }
@@ -152,56 +205,54 @@ impl FromStr for Condition {
                     inclusive,
                 })
             }
-            other => Err(format!(
-                "unknown condition {other:?}: only stw>DURATION is supported for now; \
-                 conditions on the analyses (GC, latency, blocking) come with them"
-            )),
+            other => match other.strip_prefix("sched-").and_then(per_mille) {
+                Some(per_mille) => {
+                    let threshold = parse_duration(value)
+                        .map_err(|e| format!("invalid condition {s:?}: {e}"))?;
+                    Ok(Condition::Sched {
+                        per_mille,
+                        threshold,
+                        inclusive,
+                    })
+                }
+                None => Err(format!(
+                    "unknown condition {other:?}: want stw>DURATION (a stop-the-world pause) \
+                     or sched-pNN>DURATION / sched-max>DURATION (scheduler latency, e.g. sched-p99>10ms)"
+                )),
+            },
         }
     }
 }
 
-/// Parses a Go-style duration: `5ms`, `1.5s`, `250us` (or `µs`), `2m30s`,
-/// `1h`. Units are required, except for a bare `0`.
+/// `p99` -> 990, `p99.9` -> 999, `p50` -> 500, `max` -> 1000.
+fn per_mille(q: &str) -> Option<u32> {
+    if q == "max" {
+        return Some(1000);
+    }
+    let q = q.strip_prefix('p')?;
+    let (int, frac) = q.split_once('.').unwrap_or((q, ""));
+    if int.is_empty()
+        || int.len() > 2
+        || frac.len() > 1
+        || !(int.bytes().chain(frac.bytes())).all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let v = int.parse::<u32>().ok()? * 10 + frac.parse::<u32>().unwrap_or(0);
+    (v > 0).then_some(v)
+}
+
+/// Parses a Go duration (`time.ParseDuration` syntax): `5ms`, `1.5s`,
+/// `250us` (or `µs`), `2m30s`, `1h`. Units are required, except for a bare
+/// `0`; negative durations are refused.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let orig = s;
-    let s = s.trim();
-    if s == "0" {
-        return Ok(Duration::ZERO);
+    let bad =
+        |why: String| format!("invalid duration {s:?}: {why}; want e.g. 5ms, 1.5s, 250us, 2m30s");
+    match gotrace_analysis::goformat::parse_duration(s.trim()) {
+        Ok(ns) if ns >= 0 => Ok(Duration::from_nanos(ns as u64)),
+        Ok(_) => Err(bad("negative".into())),
+        Err(e) => Err(bad(e)),
     }
-    if s.is_empty() {
-        return Err("empty duration".into());
-    }
-    let bad = || format!("invalid duration {orig:?}: want e.g. 5ms, 1.5s, 250us, 2m30s");
-    let mut rest = s;
-    let mut total: f64 = 0.0;
-    while !rest.is_empty() {
-        let n = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if n == 0 {
-            return Err(bad());
-        }
-        let v: f64 = rest[..n].parse().map_err(|_| bad())?;
-        rest = &rest[n..];
-        let u = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let unit_ns: f64 = match &rest[..u] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return Err(bad()),
-        };
-        rest = &rest[u..];
-        total += v * unit_ns;
-    }
-    if !total.is_finite() || total > u64::MAX as f64 {
-        return Err(bad());
-    }
-    Ok(Duration::from_nanos(total.round() as u64))
 }
 
 #[cfg(test)]
@@ -240,7 +291,35 @@ mod tests {
         assert!("gc>5ms"
             .parse::<Condition>()
             .unwrap_err()
-            .contains("only stw>DURATION"));
+            .contains("want stw>DURATION"));
+        assert_eq!(
+            "sched-p99>10ms".parse::<Condition>(),
+            Ok(Condition::Sched {
+                per_mille: 990,
+                threshold: Duration::from_millis(10),
+                inclusive: false
+            })
+        );
+        for (s, pm) in [
+            ("sched-p50>1ms", 500),
+            ("sched-p99.9>=1ms", 999),
+            ("sched-max>1ms", 1000),
+        ] {
+            match s.parse::<Condition>() {
+                Ok(Condition::Sched { per_mille, .. }) => assert_eq!(per_mille, pm, "{s}"),
+                other => panic!("{s}: {other:?}"),
+            }
+            assert_eq!(s.parse::<Condition>().unwrap().to_string(), s);
+        }
+        for bad in [
+            "sched-p0>1ms",
+            "sched-p100>1ms",
+            "sched-p99.99>1ms",
+            "sched-q99>1ms",
+            "sched-p99>x",
+        ] {
+            assert!(bad.parse::<Condition>().is_err(), "{bad}");
+        }
         assert!("stw<5ms".parse::<Condition>().is_err());
         assert!("stw>fast".parse::<Condition>().is_err());
         assert!("stw".parse::<Condition>().is_err());

@@ -17,8 +17,8 @@
 //!   [`Interrupted`].
 //! - [`record()`] captures every `every`, keeps the newest `keep` captures
 //!   within a byte budget, and can keep only the captures a [`Trigger`]
-//!   accepts — for now the built-in [`Condition`] `stw>DURATION`; conditions
-//!   over the analyses (GC, latency, blocking) come with the analyses.
+//!   accepts — the built-in [`Condition`]s `stw>DURATION` (a stop-the-world
+//!   pause) and `sched-p99>DURATION` (a scheduler-latency quantile).
 //!
 //! The library never prints: progress comes through a callback
 //! ([`Progress`]) and recorder activity through [`RecordEvent`]s.
@@ -57,7 +57,7 @@ pub use capture::{
     capture, CaptureError, CaptureOptions, CaptureReport, Cause, Interrupted, Phase, Progress,
     Salvage, DEFAULT_MAX_BYTES,
 };
-pub use condition::{longest_stw, parse_duration, stw_pauses, Condition, StwPause};
+pub use condition::{longest_stw, parse_duration, sched_latency, stw_pauses, Condition, StwPause};
 pub use record::{
     is_recorded_name, record, BoxError, RecordError, RecordEvent, RecordOptions, RecordSummary,
     StopReason, Trigger,

@@ -336,3 +336,71 @@ fn repeated_failures_can_end_the_recording() {
         Err(RecordError::Options(_))
     ));
 }
+
+/// Scheduler latencies computed by hand from the events: runnable ->
+/// running, per goroutine.
+fn sched_latencies_by_hand(path: &Path) -> Vec<i64> {
+    let mut r = gotrace::Reader::open(path).unwrap();
+    let mut since = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    while let Some(ev) = r.read_event().unwrap() {
+        let Some(st) = ev.state_transition() else {
+            continue;
+        };
+        if st.resource.kind != gotrace::ResourceKind::Goroutine {
+            continue;
+        }
+        let (old, new) = st.goroutine();
+        if old == new {
+            continue;
+        }
+        if new == gotrace::GoState::Runnable {
+            since.insert(st.resource.id, ev.time());
+        } else if let Some(t) = since.remove(&st.resource.id) {
+            if new == gotrace::GoState::Running {
+                out.push(ev.time() - t);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_sched_latency_trigger_compares_a_quantile_with_the_threshold() {
+    let rel = "go1.27/sched.trace";
+    let lat = sched_latencies_by_hand(&corpus(rel));
+    assert!(lat.len() > 100, "{rel} has {} latencies", lat.len());
+    let max = *lat.last().unwrap();
+    // Nearest rank: the 99th percentile is the ceil(0.99 n)-th value.
+    let p99 = lat[(lat.len() * 99).div_ceil(100) - 1];
+    let h = gotrace_capture::sched_latency(&corpus(rel)).unwrap();
+    assert_eq!(h.count(), lat.len() as u64);
+    assert_eq!(h.max(), max as u64);
+    let got = h.quantile(0.99).unwrap() as i64;
+    assert!(
+        got <= p99 && p99 - got <= p99 / 256,
+        "p99 {got} vs exact {p99}"
+    );
+    for (cond, keeps) in [
+        (format!("sched-max>{}ns", max - 1), true),
+        (format!("sched-max>={max}ns"), true),
+        (format!("sched-max>{max}ns"), false),
+        (format!("sched-p99>{}ns", p99 + p99 / 256 + 1), false),
+        (format!("sched-p99>{}ns", p99 - p99 / 256 - 1), true),
+        ("sched-p50>1h".to_string(), false),
+    ] {
+        let c: Condition = cond.parse().unwrap();
+        assert_eq!(c.eval(&corpus(rel)).unwrap(), keeps, "{cond}");
+    }
+    // Through the recorder: kept only when the condition holds.
+    for (cond, keeps) in [("sched-max>0", true), ("sched-p99>1h", false)] {
+        let srv = FakeServer::serving(corpus_bytes(rel), 1);
+        let dir = tempfile::tempdir().unwrap();
+        let mut o = opts(srv.url(), dir.path(), 1);
+        o.trigger = Some(cond.parse::<Condition>().unwrap().into_trigger());
+        let (s, kept, _) = run(o);
+        assert_eq!(kept.len(), keeps as usize, "{cond}");
+        assert_eq!(s.rejected, !keeps as u64, "{cond}");
+    }
+}

@@ -58,9 +58,10 @@ pub struct RecordArgs {
     /// Keep at most SIZE of captures in DIR (e.g. 2GiB); older ones are deleted.
     #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
     pub max_bytes: Option<u64>,
-    /// Keep a capture only if CONDITION holds. For now: stw>DURATION (a
-    /// stop-the-world pause longer than DURATION, e.g. stw>5ms); conditions
-    /// on the analyses come with them.
+    /// Keep a capture only if CONDITION holds: stw>DURATION (a
+    /// stop-the-world pause longer than DURATION, e.g. stw>5ms), or
+    /// sched-p99>DURATION (a scheduler-latency quantile: p50, p90, p99,
+    /// p99.9, max; e.g. sched-p99>10ms).
     #[arg(long = "on", value_name = "CONDITION", value_parser = parse_condition)]
     pub on: Option<Condition>,
     /// Stop after N captures.
