@@ -19,6 +19,11 @@ pub(crate) struct MBatches {
     pub m: i64,
     /// (base timestamp, data range in the generation's bytes)
     pub batches: Vec<(u64, Range<u32>)>,
+    /// Offset of this thread's first event that fails to decode or names a
+    /// missing stack or string (`u32::MAX` if none). Events before it need
+    /// no checks while being ordered; this is worked out ahead, on the
+    /// decoder thread.
+    pub checked_to: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -471,6 +476,7 @@ fn parse_generation(
                     None => ms.push(MBatches {
                         m,
                         batches: vec![(b.time, data)],
+                        checked_to: 0,
                     }),
                 }
             }
@@ -509,6 +515,9 @@ fn parse_generation(
                 )));
             }
         }
+    }
+    for mb in &mut ms {
+        mb.checked_to = crate::reader::first_unchecked(&table, &mb.batches);
     }
     for s in &mut cpu_samples {
         s.time = crate::table::ticks_to_ns(freq, s.time as u64);

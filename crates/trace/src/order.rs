@@ -123,6 +123,47 @@ struct PState {
     ranges: Ranges,
 }
 
+/// P states by ID. The runtime numbers Ps from 0 to GOMAXPROCS-1, so a
+/// vector indexed by ID serves them; other IDs go to a map.
+#[derive(Default)]
+struct ProcTable {
+    dense: Vec<Option<PState>>,
+    sparse: FxHashMap<ProcId, PState>,
+}
+
+/// IDs below this are stored densely (a few hundred KiB at most).
+const DENSE_PROCS: u64 = 1 << 12;
+
+impl ProcTable {
+    #[inline]
+    fn get(&self, id: ProcId) -> Option<&PState> {
+        if (id as u64) < DENSE_PROCS {
+            return self.dense.get(id as usize)?.as_ref();
+        }
+        self.sparse.get(&id)
+    }
+
+    #[inline]
+    fn get_mut(&mut self, id: ProcId) -> Option<&mut PState> {
+        if (id as u64) < DENSE_PROCS {
+            return self.dense.get_mut(id as usize)?.as_mut();
+        }
+        self.sparse.get_mut(&id)
+    }
+
+    fn insert(&mut self, id: ProcId, st: PState) {
+        if (id as u64) < DENSE_PROCS {
+            let i = id as usize;
+            if self.dense.len() <= i {
+                self.dense.resize_with(i + 1, || None);
+            }
+            self.dense[i] = Some(st);
+        } else {
+            self.sparse.insert(id, st);
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 #[repr(C)]
 struct MState {
@@ -342,7 +383,7 @@ impl Queue {
 pub(crate) struct Ordering {
     version: Version,
     g: FxHashMap<GoId, GState>,
-    p: FxHashMap<ProcId, PState>,
+    p: ProcTable,
     m: MTable,
     tasks: FxHashMap<TaskId, (u32, TaskId)>,
     gc_seq: u64,
@@ -361,7 +402,7 @@ impl Ordering {
         Ordering {
             version,
             g: FxHashMap::default(),
-            p: FxHashMap::default(),
+            p: ProcTable::default(),
             m: MTable::default(),
             tasks: FxHashMap::default(),
             gc_seq: 0,
@@ -394,6 +435,190 @@ impl Ordering {
     /// The slot of thread `m`, for [`Ordering::advance`].
     pub fn thread_slot(&mut self, m: ThreadId) -> usize {
         self.m.slot(m)
+    }
+
+    /// Records the generation the trace starts with, before its first
+    /// event is advanced.
+    pub fn start_generation(&mut self, gen: u64) {
+        if self.initial_gen == 0 {
+            self.initial_gen = gen;
+        }
+    }
+
+    /// The successful case of the most common events, written straight to
+    /// `out` instead of the queue. Returns false, having changed nothing,
+    /// for anything else (other types, events that cannot happen yet,
+    /// errors): [`Ordering::advance`] then handles the event from scratch.
+    /// Every condition here is one the general path checks, so both agree.
+    #[inline(always)]
+    pub fn advance_fast(
+        &mut self,
+        ev: &BaseEvent,
+        m: ThreadId,
+        slot: usize,
+        gen: u64,
+        out: &mut EventData,
+    ) -> bool {
+        let Some(e) = self.m.slots.get(slot) else {
+            return false;
+        };
+        // A thread seen for the first time, or no thread: general path.
+        if m == NO_THREAD || !e.1 {
+            return false;
+        }
+        let cur = SchedCtx {
+            g: e.2.g,
+            p: e.2.p,
+            m,
+        };
+        let mut new = cur;
+        let has_p = cur.p != NO_PROC;
+        let has_g = cur.g != NO_GOROUTINE;
+        match ev.typ {
+            s::EV_GO_START => {
+                // NO_G context.
+                if !has_p || has_g {
+                    return false;
+                }
+                let gid = ev.args[0] as i64;
+                let seq = Seq::new(gen, ev.args[1]);
+                let Some(st) = self.g.get_mut(&gid) else {
+                    return false;
+                };
+                if st.status != gs::RUNNABLE || !seq.succeeds(st.seq) {
+                    return false;
+                }
+                st.status = gs::RUNNING;
+                st.seq = seq;
+                new.g = gid;
+            }
+            s::EV_GO_UNBLOCK => {
+                let gid = ev.args[0] as i64;
+                let seq = Seq::new(gen, ev.args[1]);
+                let Some(st) = self.g.get_mut(&gid) else {
+                    return false;
+                };
+                if st.status != gs::WAITING || !seq.succeeds(st.seq) {
+                    return false;
+                }
+                st.status = gs::RUNNABLE;
+                st.seq = seq;
+            }
+            s::EV_GO_BLOCK | s::EV_GO_STOP => {
+                // USER_GO context, a running goroutine.
+                if !has_p || !has_g {
+                    return false;
+                }
+                let Some(st) = self.g.get_mut(&cur.g) else {
+                    return false;
+                };
+                if st.status != gs::RUNNING {
+                    return false;
+                }
+                st.status = if ev.typ == s::EV_GO_STOP {
+                    gs::RUNNABLE
+                } else {
+                    gs::WAITING
+                };
+                new.g = NO_GOROUTINE;
+            }
+            s::EV_GO_SYSCALL_BEGIN => {
+                if !has_p || !has_g {
+                    return false;
+                }
+                let Some(st) = self.g.get_mut(&cur.g) else {
+                    return false;
+                };
+                let Some(pst) = self.p.get_mut(cur.p) else {
+                    return false;
+                };
+                let pseq = Seq::new(gen, ev.args[0]);
+                if st.status != gs::RUNNING || !pseq.succeeds(pst.seq) {
+                    return false;
+                }
+                st.status = gs::SYSCALL;
+                pst.status = ps::SYSCALL;
+                pst.seq = pseq;
+            }
+            s::EV_GO_SYSCALL_END => {
+                if !has_p || !has_g {
+                    return false;
+                }
+                let Some(st) = self.g.get_mut(&cur.g) else {
+                    return false;
+                };
+                let Some(pst) = self.p.get_mut(cur.p) else {
+                    return false;
+                };
+                if st.status != gs::SYSCALL || pst.status != ps::SYSCALL {
+                    return false;
+                }
+                st.status = gs::RUNNING;
+                pst.status = ps::RUNNING;
+            }
+            s::EV_HEAP_ALLOC | s::EV_HEAP_GOAL => {
+                // ON_P context.
+                if !has_p {
+                    return false;
+                }
+            }
+            s::EV_GC_SWEEP_BEGIN | s::EV_GC_SWEEP_END => {
+                if !has_p {
+                    return false;
+                }
+                let Some(pst) = self.p.get_mut(cur.p) else {
+                    return false;
+                };
+                let r = &mut pst.ranges.0;
+                let t = range_type(s::EV_GC_SWEEP_BEGIN, 0);
+                if ev.typ == s::EV_GC_SWEEP_BEGIN {
+                    // Ranges::begin: the same (type, 0) must not be in flight.
+                    if r.contains(&t) {
+                        return false;
+                    }
+                    r.push(t);
+                } else {
+                    // Ranges::end.
+                    let Some(i) = r.iter().position(|x| x.0 == t.0) else {
+                        return false;
+                    };
+                    r.swap_remove(i);
+                }
+            }
+            s::EV_GC_MARK_ASSIST_BEGIN | s::EV_GC_MARK_ASSIST_END => {
+                if !has_p || !has_g {
+                    return false;
+                }
+                let Some(st) = self.g.get_mut(&cur.g) else {
+                    return false;
+                };
+                let r = &mut st.ranges.0;
+                let t = range_type(s::EV_GC_MARK_ASSIST_BEGIN, 0);
+                if ev.typ == s::EV_GC_MARK_ASSIST_BEGIN {
+                    if r.contains(&t) {
+                        return false;
+                    }
+                    r.push(t);
+                } else {
+                    let Some(i) = r.iter().position(|x| x.0 == t.0) else {
+                        return false;
+                    };
+                    r.swap_remove(i);
+                }
+            }
+            s::EV_USER_LOG | s::EV_GO_LABEL | s::EV_PROCS_CHANGE => {
+                if !has_p || !has_g {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+        out.ctx = cur;
+        out.base = *ev;
+        let ms = &mut self.m.slots[slot].2;
+        ms.p = new.p;
+        ms.g = new.g;
+        true
     }
 
     /// Tries to advance `ev`, read from thread `m`'s batches in generation `gen`.
@@ -498,7 +723,7 @@ impl Ordering {
             return Err(format!("invalid status for proc {pid}: {status}"));
         }
         let mut old = ProcState::from_status(status);
-        if let Some(st) = self.p.get_mut(&pid) {
+        if let Some(st) = self.p.get_mut(pid) {
             if status == ps::SYSCALL_ABANDONED && st.status == ps::SYSCALL {
                 // Still in the syscall we know about: nothing was lost.
                 old = ProcState::Running;
@@ -562,7 +787,7 @@ impl Ordering {
     fn proc_start(&mut self, ev: &BaseEvent, gen: u64, cur: SchedCtx) -> Adv {
         let pid = ev.args[0] as i64;
         let seq = Seq::new(gen, ev.args[1]);
-        let Some(st) = self.p.get_mut(&pid) else {
+        let Some(st) = self.p.get_mut(pid) else {
             return Ok(None);
         };
         if st.status != ps::IDLE || !seq.succeeds(st.seq) || cur.p != NO_PROC {
@@ -577,7 +802,7 @@ impl Ordering {
 
     fn proc_stop(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Adv {
         let name = || self.version.event_name(ev.typ);
-        let Some(st) = self.p.get_mut(&cur.p) else {
+        let Some(st) = self.p.get_mut(cur.p) else {
             return Err(format!(
                 "event {} for proc ({}) that doesn't exist",
                 name(),
@@ -599,14 +824,14 @@ impl Ordering {
     fn proc_steal(&mut self, ev: &mut BaseEvent, gen: u64, cur: SchedCtx) -> Adv {
         let pid = ev.args[0] as i64;
         let seq = Seq::new(gen, ev.args[1]);
-        match self.p.get(&pid) {
+        match self.p.get(pid) {
             Some(st)
                 if (st.status == ps::SYSCALL || st.status == ps::SYSCALL_ABANDONED)
                     && seq.succeeds(st.seq) => {}
             _ => return Ok(None),
         }
         validate(cur, ON_M)?;
-        let st = self.p.get_mut(&pid).unwrap();
+        let st = self.p.get_mut(pid).unwrap();
         let old = st.status;
         let x = ev.extra_index();
         ev.args[x] = old;
@@ -848,7 +1073,7 @@ impl Ordering {
         validate(cur, USER_GO)?;
         self.cur_g(ev, cur, gs::RUNNING, "Running")?.status = gs::SYSCALL;
         let name = || self.version.event_name(ev.typ);
-        let Some(pst) = self.p.get_mut(&cur.p) else {
+        let Some(pst) = self.p.get_mut(cur.p) else {
             return Err(format!(
                 "uninitialized proc {} found during {}",
                 cur.p,
@@ -875,7 +1100,7 @@ impl Ordering {
         validate(cur, USER_GO)?;
         self.cur_g(ev, cur, gs::SYSCALL, "Running")?.status = gs::RUNNING;
         let name = || self.version.event_name(ev.typ);
-        let Some(pst) = self.p.get_mut(&cur.p) else {
+        let Some(pst) = self.p.get_mut(cur.p) else {
             return Err(format!(
                 "uninitialized proc {} found during {}",
                 cur.p,
@@ -898,7 +1123,7 @@ impl Ordering {
         // Advances only once the P is out of the syscall (stopped, stolen,
         // or never there): the event says the P was lost during the call.
         if cur.p != NO_PROC {
-            let Some(pst) = self.p.get(&cur.p) else {
+            let Some(pst) = self.p.get(cur.p) else {
                 return Err(format!(
                     "uninitialized proc {} found during {}",
                     cur.p,
@@ -945,7 +1170,7 @@ impl Ordering {
             // The thread ID may be reused by a new thread, which must not
             // inherit this P: treat it as stolen right here.
             let name = || self.version.event_name(ev.typ);
-            let Some(pst) = self.p.get_mut(&cur.p) else {
+            let Some(pst) = self.p.get_mut(cur.p) else {
                 return Err(format!("found invalid proc {} during {}", cur.p, name()));
             };
             if pst.status != ps::SYSCALL {
@@ -1122,7 +1347,7 @@ impl Ordering {
 
     fn gc_sweep_begin(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Adv {
         validate(cur, ON_P)?;
-        let Some(pst) = self.p.get_mut(&cur.p) else {
+        let Some(pst) = self.p.get_mut(cur.p) else {
             return Err(format!(
                 "uninitialized proc {} found during GCSweepBegin",
                 cur.p
@@ -1136,7 +1361,7 @@ impl Ordering {
     fn gc_sweep_active(&mut self, ev: &BaseEvent, gen: u64, cur: SchedCtx) -> Adv {
         let pid = ev.args[0] as i64;
         let initial = gen == self.initial_gen;
-        let Some(pst) = self.p.get_mut(&pid) else {
+        let Some(pst) = self.p.get_mut(pid) else {
             return Err(format!("encountered GCSweepActive for unknown proc {pid}"));
         };
         pst.ranges.active(range_type(ev.typ, 0), initial)?;
@@ -1146,7 +1371,7 @@ impl Ordering {
 
     fn gc_sweep_end(&mut self, ev: &BaseEvent, cur: SchedCtx) -> Adv {
         validate(cur, ON_P)?;
-        let Some(pst) = self.p.get_mut(&cur.p) else {
+        let Some(pst) = self.p.get_mut(cur.p) else {
             return Err(format!(
                 "uninitialized proc {} found during GCSweepEnd",
                 cur.p

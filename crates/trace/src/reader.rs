@@ -6,6 +6,7 @@ use crate::event::*;
 use crate::generation::{GenItem, Generation, Splitter};
 use crate::order::Ordering;
 use crate::source::{Input, Whole};
+use crate::table::EvTable;
 use gotrace_wire::spec::{self as s, EV_CPU_SAMPLE};
 use gotrace_wire::Version;
 use std::io::Read;
@@ -29,11 +30,15 @@ struct BatchCursor {
     ev: BaseEvent,
     /// Offset of `ev` in the generation's bytes.
     ev_off: usize,
+    /// Events before this offset are known to name only existing stacks
+    /// and strings.
+    checked_to: usize,
 }
 
 impl BatchCursor {
-    fn new(m: ThreadId, slot: usize, mi: usize) -> Self {
+    fn new(m: ThreadId, slot: usize, mi: usize, checked_to: u32) -> Self {
         BatchCursor {
+            checked_to: checked_to as usize,
             m,
             slot,
             mi,
@@ -47,30 +52,22 @@ impl BatchCursor {
     }
 
     /// Reads the next event; false when this M has no more in the generation.
-    #[inline]
+    #[inline(always)]
     fn next_event(&mut self, g: &Generation) -> Result<bool> {
-        while self.pos == self.end {
-            let batches = &g.ms[self.mi].batches;
-            let next = self.idx.wrapping_add(1);
-            let Some((time, data)) = batches.get(next) else {
-                return Ok(false);
-            };
-            // Timestamps are deltas from the batch's base time.
-            self.idx = next;
-            self.pos = data.start as usize;
-            self.end = data.end as usize;
-            self.last_ts = g.table.ns(*time);
+        if self.pos == self.end && !self.next_batch(g) {
+            return Ok(false);
         }
         let start = self.pos;
-        let buf = &g.table.bytes[start..self.end];
-        let (n, dt) = match read_timed_event(buf, &mut self.ev) {
-            Ok(x) => x,
-            Err(m) => {
-                return Err(Error::new(
-                    ErrorKind::Format(m),
-                    Some(g.table.bytes.offset + start as u64),
-                ))
+        let bytes: &[u8] = &g.table.bytes;
+        let (n, dt) = if self.end - start >= FAST_DECODE_MARGIN {
+            // SAFETY: at least FAST_DECODE_MARGIN bytes lie in the batch
+            // from `start` on, and `end` is within `bytes`.
+            match unsafe { read_timed_event_fast(bytes.as_ptr().add(start), &mut self.ev) } {
+                Some(x) => x,
+                None => self.read_checked(g, start)?,
             }
+        } else {
+            self.read_checked(g, start)?
         };
         self.ev.time = g.table.ns(dt).wrapping_add(self.last_ts);
         self.last_ts = self.ev.time;
@@ -78,6 +75,104 @@ impl BatchCursor {
         self.pos += n;
         Ok(true)
     }
+
+    /// Moves to the next non-empty batch; false if there is none.
+    #[inline(never)]
+    fn next_batch(&mut self, g: &Generation) -> bool {
+        while self.pos == self.end {
+            let batches = &g.ms[self.mi].batches;
+            let next = self.idx.wrapping_add(1);
+            let Some((time, data)) = batches.get(next) else {
+                return false;
+            };
+            // Timestamps are deltas from the batch's base time.
+            self.idx = next;
+            self.pos = data.start as usize;
+            self.end = data.end as usize;
+            self.last_ts = g.table.ns(*time);
+        }
+        true
+    }
+
+    /// Decodes the event at `start` with every check, for batch tails and
+    /// anything the fast decoder declines.
+    #[inline(never)]
+    fn read_checked(&mut self, g: &Generation, start: usize) -> Result<(usize, u64)> {
+        let buf = &g.table.bytes[start..self.end];
+        read_timed_event(buf, &mut self.ev).map_err(|m| {
+            Error::new(
+                ErrorKind::Format(m),
+                Some(g.table.bytes.offset + start as u64),
+            )
+        })
+    }
+}
+
+/// The most bytes [`read_timed_event_fast`] reads: a type byte and up to
+/// five varints of at most nine bytes each.
+const FAST_DECODE_MARGIN: usize = 1 + 5 * 9;
+
+const _: () = {
+    let mut i = 0;
+    while i < TIMED_ARGS.len() {
+        assert!(TIMED_ARGS[i] as usize <= 5);
+        i += 1;
+    }
+};
+
+/// [`read_timed_event`] without bounds checks, for events that start at
+/// least [`FAST_DECODE_MARGIN`] bytes before the end of their batch.
+/// Returns `None` for anything unusual (a bad type, a varint of ten bytes or
+/// more), which the checked decoder then handles and reports.
+///
+/// # Safety
+/// `p..p + FAST_DECODE_MARGIN` must be readable.
+#[inline(always)]
+unsafe fn read_timed_event_fast(p: *const u8, e: &mut BaseEvent) -> Option<(usize, u64)> {
+    let typ = *p;
+    let nargs = *TIMED_ARGS.get(typ as usize)?;
+    if nargs == 0 {
+        return None;
+    }
+    let mut n = 1;
+    let ts = varint_fast(p, &mut n)?;
+    for i in 0..nargs as usize - 1 {
+        *e.args.get_unchecked_mut(i) = varint_fast(p, &mut n)?;
+    }
+    e.typ = typ;
+    Some((n, ts))
+}
+
+/// Decodes a varint of at most nine bytes at `p + *n`.
+///
+/// # Safety
+/// `p + *n .. p + *n + 9` must be readable.
+#[inline(always)]
+unsafe fn varint_fast(p: *const u8, n: &mut usize) -> Option<u64> {
+    let b = *p.add(*n);
+    if b < 0x80 {
+        *n += 1;
+        return Some(b as u64);
+    }
+    varint_fast_multi(p, n)
+}
+
+#[inline(always)]
+unsafe fn varint_fast_multi(p: *const u8, n: &mut usize) -> Option<u64> {
+    let mut i = *n;
+    let mut x = 0u64;
+    let mut shift = 0u32;
+    while shift < 63 {
+        let b = *p.add(i);
+        i += 1;
+        x |= ((b & 0x7f) as u64) << shift;
+        if b < 0x80 {
+            *n = i;
+            return Some(x);
+        }
+        shift += 7;
+    }
+    None
 }
 
 /// Per event type, the argument slots holding stack IDs (low 7 bits) or,
@@ -105,8 +200,50 @@ static ID_ARGS: [[u8; 4]; s::MAX_EXPERIMENTAL_EVENT as usize] = {
     t
 };
 
-/// Checks that the stack and string IDs `ev` refers to exist.
+/// Whether the stack and string IDs `ev` refers to exist.
 #[inline]
+fn ids_exist(ev: &BaseEvent, t: &EvTable) -> bool {
+    let Some(ids) = ID_ARGS.get(ev.typ as usize) else {
+        return true;
+    };
+    for &a in ids {
+        if a == 0xff {
+            break;
+        }
+        let id = ev.args[(a & 0x7f) as usize];
+        let ok = if a & 0x80 == 0 {
+            t.stacks.contains(id)
+        } else {
+            t.strings.contains(id)
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// The offset of the first event in `batches` (one thread's, in order) that
+/// fails to decode or names a missing stack or string; `u32::MAX` if none.
+/// The events before it need no checks while being ordered.
+pub(crate) fn first_unchecked(t: &EvTable, batches: &[(u64, std::ops::Range<u32>)]) -> u32 {
+    let bytes: &[u8] = &t.bytes;
+    let mut ev = BaseEvent::default();
+    for (_, r) in batches {
+        let (mut pos, end) = (r.start as usize, r.end as usize);
+        while pos < end {
+            match read_timed_event(&bytes[pos..end], &mut ev) {
+                Ok((n, _)) if ids_exist(&ev, t) => pos += n,
+                _ => return pos as u32,
+            }
+        }
+    }
+    u32::MAX
+}
+
+/// Checks that the stack and string IDs `ev` refers to exist.
+#[cold]
+#[inline(never)]
 fn validate_ids(ev: &BaseEvent, g: &Generation, off: u64) -> Result<()> {
     let Some(ids) = ID_ARGS.get(ev.typ as usize) else {
         return Ok(());
@@ -191,26 +328,40 @@ fn varint(b: &[u8], n: &mut usize) -> Option<u64> {
     }
 }
 
+/// A frontier entry: an M's next event time and its cursor's index.
+#[derive(Clone, Copy)]
+struct HeapEnt {
+    time: Time,
+    ci: usize,
+}
+
 // The frontier is a binary min-heap on the next event's time. Its exact
 // shape matters: it decides which M is tried first when timestamps tie, and
-// so the output order. It behaves like the reference's.
-fn sift_up(h: &mut [BatchCursor], mut i: usize) -> usize {
-    while i > 0 && h[(i - 1) / 2].ev.time > h[i].ev.time {
+// so the output order. It behaves like the reference's. It holds small
+// entries; the cursors themselves stay put.
+#[inline]
+fn sift_up(h: &mut [HeapEnt], mut i: usize) -> usize {
+    while i > 0 && h[(i - 1) / 2].time > h[i].time {
         h.swap((i - 1) / 2, i);
         i = (i - 1) / 2;
     }
     i
 }
 
-fn sift_down(h: &mut [BatchCursor], mut i: usize) {
+#[inline]
+fn sift_down(h: &mut [HeapEnt], mut i: usize) {
+    let n = h.len();
     loop {
         let mut m = i;
-        let mut min_t = if i < h.len() { h[i].ev.time } else { Time::MAX };
-        for c in [2 * i + 1, 2 * i + 2] {
-            if c < h.len() && h[c].ev.time < min_t {
-                min_t = h[c].ev.time;
-                m = c;
-            }
+        let mut min_t = if i < n { h[i].time } else { Time::MAX };
+        let l = 2 * i + 1;
+        if l < n && h[l].time < min_t {
+            min_t = h[l].time;
+            m = l;
+        }
+        let r = l + 1;
+        if r < n && h[r].time < min_t {
+            m = r;
         }
         if m == i {
             return;
@@ -220,14 +371,15 @@ fn sift_down(h: &mut [BatchCursor], mut i: usize) {
     }
 }
 
-fn heap_update(h: &mut [BatchCursor], i: usize) {
+#[inline]
+fn heap_update(h: &mut [HeapEnt], i: usize) {
     if sift_up(h, i) != i {
         return;
     }
     sift_down(h, i);
 }
 
-fn heap_remove(h: &mut Vec<BatchCursor>, mut i: usize) {
+fn heap_remove(h: &mut Vec<HeapEnt>, mut i: usize) {
     // Bubble i to the root regardless of order, then pop the root.
     while i > 0 {
         h.swap((i - 1) / 2, i);
@@ -237,6 +389,32 @@ fn heap_remove(h: &mut Vec<BatchCursor>, mut i: usize) {
     h.swap(0, last);
     h.pop();
     sift_down(h, 0);
+}
+
+/// What advancing an event did.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// It cannot happen yet.
+    NotYet,
+    /// It was written straight to the reader's current event.
+    Direct,
+    /// It (and possibly events synthesized with it) went to the queue.
+    Queued,
+}
+
+#[cold]
+#[inline(never)]
+fn order_error(version: Version, bc: &BatchCursor, g: &Generation, msg: String) -> Error {
+    let off = g.table.bytes.offset + bc.ev_off as u64;
+    Error::order(
+        format!(
+            "broken trace: {msg} (event {} on M {} in generation {} at byte offset {off})",
+            version.event_name(bc.ev.typ),
+            bc.m,
+            g.gen
+        ),
+        Some(off),
+    )
 }
 
 /// Where generations come from: parsed on a helper thread, one ahead.
@@ -282,7 +460,10 @@ pub struct Reader {
     version: Version,
     gens: Gens,
     gen: Option<Box<Generation>>,
-    frontier: Vec<BatchCursor>,
+    /// Min-heap of the Ms with events left, on their next event's time.
+    frontier: Vec<HeapEnt>,
+    /// One cursor per M of the generation, in `Generation::ms` order.
+    cursors: Vec<BatchCursor>,
     cpu_next: usize,
     order: Ordering,
     last_ts: Time,
@@ -455,6 +636,7 @@ impl Reader {
             gens,
             gen: None,
             frontier: Vec::new(),
+            cursors: Vec::new(),
             cpu_next: 0,
             order: Ordering::new(h.version),
             last_ts: 0,
@@ -481,6 +663,7 @@ impl Reader {
             gens: Gens::None,
             gen: None,
             frontier: Vec::new(),
+            cursors: Vec::new(),
             cpu_next: 0,
             order: Ordering::new(version),
             last_ts: 0,
@@ -607,7 +790,7 @@ impl Reader {
         }
         let g = self.gen.as_deref().expect("generation installed");
         if let Some(smp) = g.cpu_samples.get(self.cpu_next) {
-            if self.frontier.is_empty() || smp.time < self.frontier[0].ev.time {
+            if self.frontier.is_empty() || smp.time < self.frontier[0].time {
                 self.cpu_next += 1;
                 let ctx = SchedCtx {
                     g: smp.g,
@@ -632,57 +815,60 @@ impl Reader {
                 return self.finish(ctx, base, true);
             }
         }
-        if !self.try_advance(0)? {
+        let mut step = self.try_advance(0)?;
+        if step == Step::NotYet {
             // Rare: the earliest event cannot happen yet. Try the others in
             // time order (a sorted array is still a valid heap).
-            crate::gosort::sort_func(&mut self.frontier, |a, b| a.ev.time.cmp(&b.ev.time));
-            let mut ok = false;
+            crate::gosort::sort_func(&mut self.frontier, |a, b| a.time.cmp(&b.time));
             for i in 1..self.frontier.len() {
-                if self.try_advance(i)? {
-                    ok = true;
+                step = self.try_advance(i)?;
+                if step != Step::NotYet {
                     break;
                 }
             }
-            if !ok {
+            if step == Step::NotYet {
                 return Err(self.stuck_error());
             }
         }
-        let queued = self.order.queue.pop_into(&mut self.cur);
-        debug_assert!(queued, "advance queues an event");
+        if step == Step::Queued {
+            let queued = self.order.queue.pop_into(&mut self.cur);
+            debug_assert!(queued, "advance queues an event");
+        }
         self.finish_cur(true)
     }
 
-    fn try_advance(&mut self, i: usize) -> Result<bool> {
+    /// Tries to advance the next event of the M at frontier position `i`.
+    #[inline(always)]
+    fn try_advance(&mut self, i: usize) -> Result<Step> {
         let g = self.gen.as_deref_mut().expect("generation installed");
-        let bc = &mut self.frontier[i];
-        match self
+        let bc = &mut self.cursors[self.frontier[i].ci];
+        let step = if self
             .order
-            .advance(&mut bc.ev, &mut g.table, bc.m, bc.slot, g.gen)
+            .advance_fast(&bc.ev, bc.m, bc.slot, g.gen, &mut self.cur)
         {
-            Ok(false) => return Ok(false),
-            Ok(true) => {}
-            Err(msg) => {
-                let off = g.table.bytes.offset + bc.ev_off as u64;
-                return Err(Error::order(
-                    format!(
-                        "broken trace: {msg} (event {} on M {} in generation {} at byte offset {off})",
-                        self.version.event_name(bc.ev.typ),
-                        bc.m,
-                        g.gen
-                    ),
-                    Some(off),
-                ));
+            Step::Direct
+        } else {
+            match self
+                .order
+                .advance(&mut bc.ev, &mut g.table, bc.m, bc.slot, g.gen)
+            {
+                Ok(false) => return Ok(Step::NotYet),
+                Ok(true) => Step::Queued,
+                Err(msg) => return Err(order_error(self.version, bc, g, msg)),
             }
-        }
+        };
         // The reference checks table references as it yields each event;
         // the event just advanced is yielded next, so check it now.
-        validate_ids(&bc.ev, g, g.table.bytes.offset + bc.ev_off as u64)?;
+        if bc.ev_off >= bc.checked_to {
+            validate_ids(&bc.ev, g, g.table.bytes.offset + bc.ev_off as u64)?;
+        }
         if bc.next_event(g)? {
+            self.frontier[i].time = bc.ev.time;
             heap_update(&mut self.frontier, i);
         } else {
             heap_remove(&mut self.frontier, i);
         }
-        Ok(true)
+        Ok(step)
     }
 
     fn stuck_error(&self) -> Error {
@@ -692,7 +878,8 @@ impl Reader {
             g.gen
         );
         let mut first_off = None;
-        for bc in &self.frontier {
+        for h in &self.frontier {
+            let bc = &self.cursors[h.ci];
             let off = g.table.bytes.offset + bc.ev_off as u64;
             first_off.get_or_insert(off);
             msg.push_str(&format!(
@@ -714,6 +901,7 @@ impl Reader {
             Some(GenItem::Gen(g)) => {
                 self.cpu_next = 0;
                 self.frontier.clear();
+                self.cursors.clear();
                 for mi in 0..g.ms.len() {
                     let m = g.ms[mi].m;
                     let slot = if m == NO_THREAD {
@@ -721,12 +909,19 @@ impl Reader {
                     } else {
                         self.order.thread_slot(m)
                     };
-                    let mut bc = BatchCursor::new(m, slot, mi);
+                    let mut bc = BatchCursor::new(m, slot, mi, g.ms[mi].checked_to);
                     if bc.next_event(&g)? {
-                        self.frontier.push(bc);
+                        self.frontier.push(HeapEnt {
+                            time: bc.ev.time,
+                            ci: self.cursors.len(),
+                        });
+                        self.cursors.push(bc);
                         let last = self.frontier.len() - 1;
                         sift_up(&mut self.frontier, last);
                     }
+                }
+                if !self.frontier.is_empty() {
+                    self.order.start_generation(g.gen);
                 }
                 self.syncs += 1;
                 let time = g.table.ns(g.min_ts);

@@ -23,18 +23,43 @@ impl Deref for Whole {
 
 /// The bytes of one generation: a window on shared bytes, or a buffer read
 /// from a stream. Deref gives the window; `offset` is where it starts in the file.
-#[derive(Clone, Default)]
+///
+/// The window's address and length are cached, so dereferencing (once per
+/// event on the hot path) is two loads, not an enum match and a bounds check.
+#[derive(Clone)]
 pub(crate) struct GenBytes {
-    inner: GenInner,
+    /// Keeps the bytes `ptr` points into alive (and unmoved: a map or an
+    /// `Arc`'d buffer never moves).
+    _inner: GenInner,
+    ptr: *const u8,
+    len: usize,
     /// File offset of byte 0 of the window.
     pub offset: u64,
 }
 
+// SAFETY: `ptr` points into immutable bytes owned through `_inner`, an `Arc`
+// of `Send + Sync` data; it is never written through.
+unsafe impl Send for GenBytes {}
+unsafe impl Sync for GenBytes {}
+
+impl Default for GenBytes {
+    fn default() -> Self {
+        GenBytes {
+            _inner: GenInner::Empty,
+            ptr: std::ptr::NonNull::<u8>::dangling().as_ptr(),
+            len: 0,
+            offset: 0,
+        }
+    }
+}
+
+// Held only to keep the bytes alive.
+#[allow(dead_code)]
 #[derive(Clone, Default)]
 enum GenInner {
     #[default]
     Empty,
-    Shared(Arc<Whole>, Range<usize>),
+    Shared(Arc<Whole>),
     Owned(Arc<Vec<u8>>),
 }
 
@@ -47,15 +72,23 @@ impl std::fmt::Debug for GenBytes {
 impl GenBytes {
     pub fn shared(whole: Arc<Whole>, range: Range<usize>) -> Self {
         let offset = range.start as u64;
+        let s = &whole[range];
+        let (ptr, len) = (s.as_ptr(), s.len());
         GenBytes {
-            inner: GenInner::Shared(whole, range),
+            _inner: GenInner::Shared(whole),
+            ptr,
+            len,
             offset,
         }
     }
 
     pub fn owned(v: Vec<u8>, offset: u64) -> Self {
+        let v = Arc::new(v);
+        let (ptr, len) = (v.as_ptr(), v.len());
         GenBytes {
-            inner: GenInner::Owned(Arc::new(v)),
+            _inner: GenInner::Owned(v),
+            ptr,
+            len,
             offset,
         }
     }
@@ -63,13 +96,11 @@ impl GenBytes {
 
 impl Deref for GenBytes {
     type Target = [u8];
-    #[inline]
+    #[inline(always)]
     fn deref(&self) -> &[u8] {
-        match &self.inner {
-            GenInner::Empty => &[],
-            GenInner::Shared(w, r) => &w[r.clone()],
-            GenInner::Owned(v) => v,
-        }
+        // SAFETY: `ptr..ptr+len` lies in the bytes `_inner` keeps alive and
+        // immutable (or is a dangling pointer with len 0).
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 }
 
