@@ -974,3 +974,81 @@ impl IntervalProfiles {
         }
     }
 }
+
+/// A node of a flame graph: a function on a call path, with the blocked
+/// time and intervals of every stack through it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlameNode {
+    /// Function name ("" for the root).
+    pub func: String,
+    /// Total delay of the stacks through this node, in nanoseconds.
+    pub delay: i64,
+    /// Total intervals of the stacks through this node.
+    pub count: u64,
+    /// Callees, heaviest first.
+    pub children: Vec<FlameNode>,
+}
+
+impl Profile<'_> {
+    /// The profile as a flame graph: stacks merged by function from the
+    /// outermost frame in, so the root's children are where goroutines
+    /// started. Nodes lighter than `min_fraction` of the total are folded
+    /// into their parent, which keeps the graph small on huge profiles.
+    pub fn flame_graph(&self, min_fraction: f64) -> FlameNode {
+        // Build over an arena, then convert.
+        struct N {
+            func: String,
+            delay: i64,
+            count: u64,
+            children: FxHashMap<String, usize>,
+        }
+        let mut arena = vec![N {
+            func: String::new(),
+            delay: 0,
+            count: 0,
+            children: FxHashMap::default(),
+        }];
+        for s in &self.samples {
+            let mut at = 0;
+            arena[0].delay = arena[0].delay.wrapping_add(s.delay);
+            arena[0].count += s.count;
+            for f in self.stacks.frames(s.stack).iter().rev() {
+                let next = match arena[at].children.get(&f.func) {
+                    Some(&n) => n,
+                    None => {
+                        let n = arena.len();
+                        arena.push(N {
+                            func: f.func.clone(),
+                            delay: 0,
+                            count: 0,
+                            children: FxHashMap::default(),
+                        });
+                        arena[at].children.insert(f.func.clone(), n);
+                        n
+                    }
+                };
+                at = next;
+                arena[at].delay = arena[at].delay.wrapping_add(s.delay);
+                arena[at].count += s.count;
+            }
+        }
+        let min = (arena[0].delay as f64 * min_fraction.max(0.0)) as i64;
+        fn convert(arena: &[N], i: usize, min: i64) -> FlameNode {
+            let n = &arena[i];
+            let mut children: Vec<FlameNode> = n
+                .children
+                .values()
+                .filter(|&&c| arena[c].delay >= min.max(1) || (min == 0 && arena[c].count > 0))
+                .map(|&c| convert(arena, c, min))
+                .collect();
+            children.sort_by(|a, b| b.delay.cmp(&a.delay).then_with(|| a.func.cmp(&b.func)));
+            FlameNode {
+                func: n.func.clone(),
+                delay: n.delay,
+                count: n.count,
+                children,
+            }
+        }
+        convert(&arena, 0, min)
+    }
+}

@@ -324,3 +324,36 @@ fn time_windows_split_blocked_time_exactly() {
         "the net trace blocks on net, sync and sched at least"
     );
 }
+
+/// A flame graph holds the profile's totals at the root, every node's
+/// delay is at least the sum of its children's, and the root's children
+/// are the outermost frames.
+#[test]
+fn flame_graphs_sum_up_the_stacks() {
+    let trace = corpus().join("traces/go1.27/net.trace");
+    let mut p = BlockingProfiler::new();
+    read_all(&trace, |ev| p.event(ev));
+    let profiles = p.finish();
+    let prof = profiles.profile(ProfileKind::Sync, None).unwrap();
+    let (count, delay) = prof.totals();
+    let g = prof.flame_graph(0.0);
+    assert_eq!((g.count, g.delay), (count, delay));
+    fn check(n: &gotrace_analysis::pprof::FlameNode) -> usize {
+        let sum: i64 = n.children.iter().map(|c| c.delay).sum();
+        assert!(sum <= n.delay, "{}: children {sum} > {}", n.func, n.delay);
+        assert!(n.children.windows(2).all(|w| w[0].delay >= w[1].delay));
+        1 + n.children.iter().map(check).sum::<usize>()
+    }
+    let nodes = check(&g);
+    let outermost: std::collections::BTreeSet<_> = prof
+        .samples
+        .iter()
+        .filter_map(|s| prof.stacks.frames(s.stack).last().map(|f| f.func.clone()))
+        .collect();
+    let roots: std::collections::BTreeSet<_> = g.children.iter().map(|c| c.func.clone()).collect();
+    assert_eq!(roots, outermost);
+    // Folding small nodes keeps the totals and shrinks the graph.
+    let folded = prof.flame_graph(0.05);
+    assert_eq!(folded.delay, delay);
+    assert!(check(&folded) < nodes);
+}
