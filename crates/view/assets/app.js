@@ -17,6 +17,13 @@ export function fmtDur(ns) {
   if (a < 1e9) return `${+(ns / 1e6).toFixed(3)}ms`;
   return `${+(ns / 1e9).toFixed(3)}s`;
 }
+// A tick label precise enough to tell neighbouring ticks apart.
+function fmtTick(t, step) {
+  const a = Math.abs(t);
+  const [unit, name] = a >= 1e9 ? [1e9, 's'] : a >= 1e6 ? [1e6, 'ms'] : a >= 1e3 ? [1e3, 'µs'] : [1, 'ns'];
+  const digits = Math.max(0, Math.min(9, Math.ceil(Math.log10(unit / step) - 1e-9)));
+  return `${(t / unit).toFixed(digits)}${name}`;
+}
 const fmtBytes = (b) => b >= 1 << 30 ? `${(b / (1 << 30)).toFixed(2)} GiB` : b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(1)} MiB` : `${(b / 1024).toFixed(0)} KiB`;
 
 const STATE_COLORS = {
@@ -136,20 +143,33 @@ function visibleRows() {
 // ---- tiles ----
 function pxNs() { return (S.v1 - S.v0) / Math.max(1, canvas.clientWidth); }
 
+// The part of the view that has data: tiles never extend past the trace.
+const lo = () => Math.max(0, S.v0);
+const hi = () => Math.min(S.meta.duration, S.v1);
+function staleRows() {
+  const want = pxNs();
+  return [...new Set(visibleRows().filter((r) => r.id).map((r) => r.id))].filter((id) => {
+    const t = S.tiles.get(id);
+    return !t || t.a > lo() || t.b < hi() || t.pxNs > want * 1.5 || t.pxNs < want / 4;
+  });
+}
+function arrowsStale() {
+  const wanted = S.gRow.size > 0 && S.v1 - S.v0 < 50e6;
+  return wanted && (!S.arrows || S.arrows.a > lo() || S.arrows.b < hi());
+}
+/** Whether everything on screen is drawn from up-to-date data. */
+function idle() { return !S.inflight && staleRows().length === 0 && !arrowsStale(); }
+
 async function fetchTiles() {
   if (S.inflight) { S.refetch = true; return; }
   const span = S.v1 - S.v0;
   const want = pxNs();
-  const need = [...new Set(visibleRows().filter((r) => r.id).map((r) => r.id))].filter((id) => {
-    const t = S.tiles.get(id);
-    return !t || t.a > S.v0 || t.b < S.v1 || t.pxNs > want * 1.5 || t.pxNs < want / 4;
-  });
-  const arrowsWanted = S.gRow.size > 0 && span < 50e6;
-  const needArrows = arrowsWanted && (!S.arrows || S.arrows.a > S.v0 || S.arrows.b < S.v1);
+  const need = staleRows();
+  const needArrows = arrowsStale();
   if (need.length === 0 && !needArrows) return;
   // Fetch a margin on both sides so small pans need no round trip.
   const a = Math.max(0, Math.floor(S.v0 - span / 2));
-  const b = Math.ceil(S.v1 + span / 2);
+  const b = Math.min(S.meta.duration, Math.ceil(S.v1 + span / 2));
   const px = Math.ceil((b - a) / want);
   S.inflight = true;
   try {
@@ -239,7 +259,7 @@ function drawSpans(d, y, hgt, W, color, label) {
     ctx.globalAlpha = d.n[i] > 1 ? 0.55 : 1;
     ctx.fillRect(x0, y, w, hgt);
     ctx.globalAlpha = 1;
-    if (label && w > 30 && x0 > lastX) {
+    if (label && w > 30 && x0 >= lastX) {
       const text = label(i);
       if (text) {
         ctx.save();
@@ -379,7 +399,7 @@ function drawAxis(W) {
   for (let t = Math.ceil(S.v0 / st) * st; t < S.v1; t += st) {
     const x = xOf(t, W);
     ctx.fillRect(x, 0, 1, 5);
-    ctx.fillText(fmtDur(t), x + 2, 8);
+    ctx.fillText(fmtTick(t, st), x + 2, 8);
   }
   $('range-label').textContent = `${fmtDur(S.v0)} – ${fmtDur(S.v1)} (${fmtDur(span)})`;
 }
@@ -744,4 +764,6 @@ async function start() {
   S.ready = true;
   schedule();
 }
+// Hooks for browser tests and the console.
+window.gotrace = { idle, setView, buildRows, schedule, select, selectGoroutine, openTask, showView };
 start();
