@@ -55,8 +55,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/gotrace-throughput.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 rev=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo none)
-dirty=$(git -C "$REPO_ROOT" status --porcelain -- crates/trace crates/wire 2>/dev/null | head -1)
-[ -n "$dirty" ] && rev="$rev+dirty"
+dirty=$(git -C "$REPO_ROOT" status --porcelain -- crates/trace crates/wire 2>/dev/null | head -1) || dirty=
+if [ -n "$dirty" ]; then rev="$rev+dirty"; fi
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(nproc) cpus  load $(cut -d' ' -f1-3 /proc/loadavg)  rev $rev  runs=$runs"
 echo "# $GOTRACE"
 printf '%-28s %9s | %8s %8s %8s %8s\n' trace MB "wall s" "MB/s" "cpu s" "MiB RSS"

@@ -30,6 +30,7 @@ mod error;
 mod event;
 mod generation;
 pub mod gosort;
+mod idmap;
 mod order;
 mod reader;
 mod source;

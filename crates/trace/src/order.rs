@@ -5,6 +5,7 @@
 //! numbers, resource states) are met; timestamps merely pick candidates.
 
 use crate::event::*;
+use crate::idmap::IdMap;
 use crate::table::EvTable;
 use gotrace_wire::spec::{self as s, go_status as gs, proc_status as ps};
 use gotrace_wire::Version;
@@ -382,7 +383,7 @@ impl Queue {
 /// The scheduler emulation. State persists across generations.
 pub(crate) struct Ordering {
     version: Version,
-    g: FxHashMap<GoId, GState>,
+    g: IdMap<GState>,
     p: ProcTable,
     m: MTable,
     tasks: FxHashMap<TaskId, (u32, TaskId)>,
@@ -392,7 +393,13 @@ pub(crate) struct Ordering {
     pub queue: Queue,
     names: FxHashMap<Box<[u8]>, u32>,
     name_list: Vec<Box<[u8]>>,
+    /// The current generation's string ID -> interned name, `u32::MAX`
+    /// where not yet known. Cleared with each generation.
+    name_cache: Vec<u32>,
 }
+
+/// String IDs below this have their interned names cached.
+const NAME_CACHE_IDS: u64 = 1 << 16;
 
 /// Result of trying to advance one event.
 type Adv = Result<Option<SchedCtx>, String>;
@@ -401,7 +408,7 @@ impl Ordering {
     pub fn new(version: Version) -> Self {
         Ordering {
             version,
-            g: FxHashMap::default(),
+            g: IdMap::default(),
             p: ProcTable::default(),
             m: MTable::default(),
             tasks: FxHashMap::default(),
@@ -411,7 +418,27 @@ impl Ordering {
             queue: Queue::default(),
             names: FxHashMap::default(),
             name_list: Vec::new(),
+            name_cache: Vec::new(),
         }
+    }
+
+    /// The interned name of string `id` of the current generation's table.
+    #[inline]
+    fn intern_id(&mut self, evt: &EvTable, id: u64) -> Option<u32> {
+        if let Some(&n) = self.name_cache.get(id as usize) {
+            if n != u32::MAX {
+                return Some(n);
+            }
+        }
+        let n = self.intern(evt.string(id)?);
+        if id < NAME_CACHE_IDS {
+            let i = id as usize;
+            if self.name_cache.len() <= i {
+                self.name_cache.resize(i + 1, u32::MAX);
+            }
+            self.name_cache[i] = n;
+        }
+        Some(n)
     }
 
     fn intern(&mut self, s: &[u8]) -> u32 {
@@ -437,12 +464,13 @@ impl Ordering {
         self.m.slot(m)
     }
 
-    /// Records the generation the trace starts with, before its first
-    /// event is advanced.
-    pub fn start_generation(&mut self, gen: u64) {
-        if self.initial_gen == 0 {
+    /// Called as each generation is installed, before any of its events is
+    /// advanced. The first generation with events is the trace's initial one.
+    pub fn start_generation(&mut self, gen: u64, has_events: bool) {
+        if self.initial_gen == 0 && has_events {
             self.initial_gen = gen;
         }
+        self.name_cache.clear();
     }
 
     /// The successful case of the most common events, written straight to
@@ -454,6 +482,7 @@ impl Ordering {
     pub fn advance_fast(
         &mut self,
         ev: &BaseEvent,
+        evt: &EvTable,
         m: ThreadId,
         slot: usize,
         gen: u64,
@@ -609,6 +638,28 @@ impl Ordering {
             s::EV_USER_LOG | s::EV_GO_LABEL | s::EV_PROCS_CHANGE => {
                 if !has_p || !has_g {
                     return false;
+                }
+            }
+            s::EV_USER_REGION_BEGIN | s::EV_USER_REGION_END => {
+                if !has_p || !has_g {
+                    return false;
+                }
+                let task = ev.args[0];
+                let Some(name) = self.intern_id(evt, ev.args[1]) else {
+                    return false;
+                };
+                let Some(st) = self.g.get_mut(&cur.g) else {
+                    return false;
+                };
+                if ev.typ == s::EV_USER_REGION_BEGIN {
+                    st.regions.push((task, name));
+                } else if let Some(&top) = st.regions.last() {
+                    // Regions that began before the trace did are unknown;
+                    // their ends are ignored.
+                    if top != (task, name) {
+                        return false;
+                    }
+                    st.regions.pop();
                 }
             }
             _ => return false,
@@ -1238,13 +1289,12 @@ impl Ordering {
     fn region(&mut self, ev: &BaseEvent, evt: &EvTable, cur: SchedCtx) -> Adv {
         validate(cur, USER_GO)?;
         let task = ev.args[0];
-        let Some(name) = evt.string(ev.args[1]) else {
+        let Some(name) = self.intern_id(evt, ev.args[1]) else {
             return Err(format!(
                 "invalid string ID {} for {} event",
                 ev.args[1], ev.typ
             ));
         };
-        let name = self.intern(name);
         let begin = ev.typ == s::EV_USER_REGION_BEGIN;
         let Some(st) = self.g.get_mut(&cur.g) else {
             let which = if begin {

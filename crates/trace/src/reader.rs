@@ -351,28 +351,38 @@ fn sift_up(h: &mut [HeapEnt], mut i: usize) -> usize {
 #[inline]
 fn sift_down(h: &mut [HeapEnt], mut i: usize) {
     let n = h.len();
+    if i >= n {
+        return;
+    }
     loop {
-        let mut m = i;
-        let mut min_t = if i < n { h[i].time } else { Time::MAX };
-        let l = 2 * i + 1;
-        if l < n && h[l].time < min_t {
-            min_t = h[l].time;
-            m = l;
+        // SAFETY: i < n throughout, and children are read only when < n.
+        unsafe {
+            let mut m = i;
+            let mut min_t = h.get_unchecked(i).time;
+            let l = 2 * i + 1;
+            if l < n && h.get_unchecked(l).time < min_t {
+                min_t = h.get_unchecked(l).time;
+                m = l;
+            }
+            let r = l + 1;
+            if r < n && h.get_unchecked(r).time < min_t {
+                m = r;
+            }
+            if m == i {
+                return;
+            }
+            std::ptr::swap(h.as_mut_ptr().add(i), h.as_mut_ptr().add(m));
+            i = m;
         }
-        let r = l + 1;
-        if r < n && h[r].time < min_t {
-            m = r;
-        }
-        if m == i {
-            return;
-        }
-        h.swap(i, m);
-        i = m;
     }
 }
 
 #[inline]
 fn heap_update(h: &mut [HeapEnt], i: usize) {
+    if i == 0 {
+        sift_down(h, 0);
+        return;
+    }
     if sift_up(h, i) != i {
         return;
     }
@@ -465,6 +475,8 @@ pub struct Reader {
     /// One cursor per M of the generation, in `Generation::ms` order.
     cursors: Vec<BatchCursor>,
     cpu_next: usize,
+    /// Time of CPU sample `cpu_next`, or `Time::MAX` if none is left.
+    cpu_time: Time,
     order: Ordering,
     last_ts: Time,
     syncs: u64,
@@ -638,6 +650,7 @@ impl Reader {
             frontier: Vec::new(),
             cursors: Vec::new(),
             cpu_next: 0,
+            cpu_time: Time::MAX,
             order: Ordering::new(h.version),
             last_ts: 0,
             syncs: 0,
@@ -665,6 +678,7 @@ impl Reader {
             frontier: Vec::new(),
             cursors: Vec::new(),
             cpu_next: 0,
+            cpu_time: Time::MAX,
             order: Ordering::new(version),
             last_ts: 0,
             syncs: 0,
@@ -781,6 +795,12 @@ impl Reader {
         if self.order.queue.pop_into(&mut self.cur) {
             return self.finish_cur(true);
         }
+        // The common case: an event is due before any CPU sample.
+        if let Some(root) = self.frontier.first() {
+            if root.time <= self.cpu_time {
+                return self.advance_frontier();
+            }
+        }
         let cpu_left = self
             .gen
             .as_ref()
@@ -792,6 +812,10 @@ impl Reader {
         if let Some(smp) = g.cpu_samples.get(self.cpu_next) {
             if self.frontier.is_empty() || smp.time < self.frontier[0].time {
                 self.cpu_next += 1;
+                self.cpu_time = g
+                    .cpu_samples
+                    .get(self.cpu_next)
+                    .map_or(Time::MAX, |s| s.time);
                 let ctx = SchedCtx {
                     g: smp.g,
                     p: smp.p,
@@ -815,6 +839,12 @@ impl Reader {
                 return self.finish(ctx, base, true);
             }
         }
+        self.advance_frontier()
+    }
+
+    /// Advances the earliest event that can happen next into `self.cur`.
+    #[inline(always)]
+    fn advance_frontier(&mut self) -> Result<()> {
         let mut step = self.try_advance(0)?;
         if step == Step::NotYet {
             // Rare: the earliest event cannot happen yet. Try the others in
@@ -844,7 +874,7 @@ impl Reader {
         let bc = &mut self.cursors[self.frontier[i].ci];
         let step = if self
             .order
-            .advance_fast(&bc.ev, bc.m, bc.slot, g.gen, &mut self.cur)
+            .advance_fast(&bc.ev, &g.table, bc.m, bc.slot, g.gen, &mut self.cur)
         {
             Step::Direct
         } else {
@@ -900,6 +930,7 @@ impl Reader {
         match self.gens.next() {
             Some(GenItem::Gen(g)) => {
                 self.cpu_next = 0;
+                self.cpu_time = g.cpu_samples.first().map_or(Time::MAX, |s| s.time);
                 self.frontier.clear();
                 self.cursors.clear();
                 for mi in 0..g.ms.len() {
@@ -920,9 +951,8 @@ impl Reader {
                         sift_up(&mut self.frontier, last);
                     }
                 }
-                if !self.frontier.is_empty() {
-                    self.order.start_generation(g.gen);
-                }
+                self.order
+                    .start_generation(g.gen, !self.frontier.is_empty());
                 self.syncs += 1;
                 let time = g.table.ns(g.min_ts);
                 self.gen = Some(g);
