@@ -2,6 +2,10 @@
 //! `cargo run --release -p gotrace-view --example viewbench -- TRACE`
 use std::time::Instant;
 
+extern "C" {
+    fn malloc_trim(pad: usize) -> i32;
+}
+
 fn main() {
     let path = std::env::args().nth(1).expect("usage: viewbench TRACE");
     let t = Instant::now();
@@ -28,18 +32,23 @@ fn main() {
     {
         println!("{l}");
     }
+    unsafe { malloc_trim(0) };
+    let st = std::fs::read_to_string("/proc/self/status").unwrap();
+    for l in st.lines().filter(|l| l.starts_with("RssAnon")) {
+        println!("after malloc_trim: {l}");
+    }
     let mib = |b: usize| b as f64 / (1 << 20) as f64;
     let procs: usize = ix.procs.iter().map(|p| p.1.bytes()).sum();
     println!(
         "MiB: transitions {:.0}, proc spans {:.0} ({procs}), edges {:.0}, gcount {:.0} ({}), heap {:.0} ({}), regions {:.0}, tasks {:.0}, logs {:.0}, stacks {:.0} ({} frames, {} stacks), goroutines {:.0}",
-        mib(ix.tr_t.len() * 10 + ix.runs.len() * 12),
+        mib(ix.tr_t.len() * 6 + ix.tr_stack.bytes() + ix.runs.len() * 12),
         mib(procs),
         mib(ix.edges.t.bytes() + ix.edges.from.len() * 9),
         mib(ix.gcount.t.bytes() + ix.gcount.v.len() * 4), ix.gcount.t.len(),
         mib(ix.heap.t.bytes() + ix.heap.v.len() * 4), ix.heap.t.len(),
         mib(ix.regions.len() * std::mem::size_of::<gotrace_view::index::Region>()),
         mib(ix.tasks.len() * std::mem::size_of::<gotrace_view::index::Task>()),
-        mib(ix.logs.iter().map(|l| 48 + l.msg.len()).sum()),
+        mib(ix.logs.len() * std::mem::size_of::<gotrace_view::index::LogRec>() + ix.log_text.len()),
         mib(ix.stacks.seq.len() * 4 + ix.stacks.frames.len() * 24),
         ix.stacks.frames.len(),
         ix.stacks.off.len(),
@@ -62,6 +71,14 @@ fn main() {
                 sp.end(i) - ix.t0,
                 sp.g[i]
             ))
+        );
+    }
+    for (i, r) in ix.ranges.iter().enumerate() {
+        println!(
+            "range {i}: {} spans, {} bytes, max_dur {}",
+            r.len(),
+            r.bytes(),
+            r.max_dur
         );
     }
     for r in ["gc", "stw", "sweep", "assist"] {
@@ -121,4 +138,64 @@ fn main() {
         "range-stats over 1% in {:.1} ms",
         t.elapsed().as_secs_f64() * 1e3
     );
+    if std::env::var_os("DROPTEST").is_some() {
+        let mut ix = ix;
+        let anon = || {
+            let st = std::fs::read_to_string("/proc/self/status").unwrap();
+            st.lines()
+                .find(|l| l.starts_with("RssAnon"))
+                .unwrap()
+                .split_whitespace()
+                .nth(1)
+                .unwrap()
+                .parse::<i64>()
+                .unwrap()
+        };
+        let mut last = anon();
+        let mut step = |name: &str| {
+            unsafe { malloc_trim(0) };
+            let a = anon();
+            println!("drop {name}: -{} MiB", (last - a) / 1024);
+            last = a;
+        };
+        ix.tr_t = Vec::new();
+        step("tr_t");
+        ix.tr_state = Vec::new();
+        ix.tr_reason = Vec::new();
+        step("tr_state+reason");
+        ix.tr_stack = Default::default();
+        step("tr_stack");
+        ix.procs = Vec::new();
+        step("procs");
+        ix.edges = Default::default();
+        step("edges");
+        ix.gcount = Default::default();
+        ix.heap = Default::default();
+        step("counters");
+        ix.regions = Vec::new();
+        ix.region_of_g = Vec::new();
+        step("regions");
+        ix.tasks = Vec::new();
+        ix.task_rows = Vec::new();
+        ix.task_idx = Default::default();
+        step("tasks");
+        ix.logs = Vec::new();
+        ix.log_text = Vec::new();
+        step("logs");
+        ix.goroutines = Vec::new();
+        ix.gidx = Default::default();
+        ix.groups = Vec::new();
+        step("goroutines");
+        ix.runs = Vec::new();
+        ix.run_off = Vec::new();
+        ix.seg_base = Vec::new();
+        step("runs");
+        ix.ranges = Vec::new();
+        ix.threads = Vec::new();
+        step("ranges");
+        ix.strings = Default::default();
+        ix.stacks = Default::default();
+        step("strings+stacks");
+        println!("left: {} MiB", last / 1024);
+    }
 }

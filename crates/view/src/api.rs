@@ -362,7 +362,7 @@ pub fn tile(ix: &Index, row: &str, a: i64, b: i64, px: u32) -> ApiResult {
             a,
             b,
             px,
-            |_, l| json!({"g": g_ref(ix, l.g), "task": l.task, "cat": ix.strings.get(l.cat), "msg": l.msg}),
+            |_, l| json!({"g": g_ref(ix, l.g), "task": l.task, "cat": ix.strings.get(l.cat), "msg": ix.log_msg(l)}),
         ),
         "cpu" => instants_tile(
             ix,
@@ -520,7 +520,7 @@ pub fn task(ix: &Index, id: u64) -> ApiResult {
     let logs: Vec<Value> = ix.logs[lo..hi.max(lo)]
         .iter()
         .filter(|l| l.task == id)
-        .map(|l| json!({"t": l.t - ix.t0, "g": g_ref(ix, l.g), "cat": ix.strings.get(l.cat), "msg": l.msg}))
+        .map(|l| json!({"t": l.t - ix.t0, "g": g_ref(ix, l.g), "cat": ix.strings.get(l.cat), "msg": ix.log_msg(l)}))
         .collect();
     let mut gs: Vec<u32> = ix
         .regions

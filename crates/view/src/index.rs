@@ -144,6 +144,43 @@ pub struct Goroutine {
     pub create_stack: u32,
 }
 
+/// Stack IDs per transition: u16 until an ID needs more.
+#[derive(Default)]
+pub struct StackCol {
+    small: Vec<u16>,
+    big: Option<Vec<u32>>,
+}
+
+impl StackCol {
+    #[inline]
+    fn push(&mut self, v: u32) {
+        if let Some(b) = &mut self.big {
+            b.push(v);
+        } else if v < u16::MAX as u32 {
+            self.small.push(v as u16);
+        } else {
+            let mut b: Vec<u32> = Vec::with_capacity(self.small.capacity());
+            b.extend(self.small.iter().map(|&x| x as u32));
+            b.push(v);
+            self.small = Vec::new();
+            self.big = Some(b);
+        }
+    }
+    #[inline]
+    pub fn get(&self, i: usize) -> u32 {
+        match &self.big {
+            Some(b) => b[i],
+            None => self.small[i] as u32,
+        }
+    }
+    fn reserve(&mut self, n: usize) {
+        self.small.reserve(n);
+    }
+    pub fn bytes(&self) -> usize {
+        self.small.len() * 2 + self.big.as_ref().map_or(0, |b| b.len() * 4)
+    }
+}
+
 /// One run: a goroutine's transitions within one segment.
 #[derive(Clone, Copy)]
 pub struct Run {
@@ -370,7 +407,8 @@ pub struct LogRec {
     pub g: u32,
     pub task: u64,
     pub cat: u32,
-    pub msg: String,
+    msg_off: u32,
+    msg_len: u32,
     pub stack: u32,
 }
 
@@ -401,7 +439,7 @@ pub struct Index {
     pub tr_t: Vec<u32>,
     pub tr_state: Vec<u8>,
     pub tr_reason: Vec<u8>,
-    pub tr_stack: Vec<u32>,
+    pub tr_stack: StackCol,
     pub reasons: Vec<Box<str>>,
     /// Goroutine g's runs are `runs[run_off[g]..run_off[g+1]]`.
     pub run_off: Vec<u32>,
@@ -424,6 +462,8 @@ pub struct Index {
     pub region_off: Vec<u32>,
     pub region_of_g: Vec<u32>,
     pub logs: Vec<LogRec>,
+    /// Log messages, back to back.
+    pub log_text: Vec<u8>,
     /// CPU samples: time, goroutine, stack.
     pub samples: Vec<(i64, u32, u32)>,
     pub events: u64,
@@ -448,7 +488,7 @@ impl Index {
             t: self.seg_base[run.seg as usize] + self.tr_t[i] as i64,
             state: self.tr_state[i],
             reason: self.tr_reason[i],
-            stack: self.tr_stack[i],
+            stack: self.tr_stack.get(i),
         }
     }
 
@@ -547,6 +587,11 @@ impl Index {
         out
     }
 
+    pub fn log_msg(&self, l: &LogRec) -> std::borrow::Cow<'_, str> {
+        let s = l.msg_off as usize;
+        String::from_utf8_lossy(&self.log_text[s..s + l.msg_len as usize])
+    }
+
     pub fn reason(&self, r: u8) -> &str {
         self.reasons.get(r as usize).map_or("", |s| s)
     }
@@ -577,7 +622,6 @@ struct GBuild {
     sys_start: i64,
     sys_thread: u32,
     assist_start: i64,
-    regions: Vec<(u32, u64, i64, u32)>,
 }
 
 struct Pend {
@@ -593,6 +637,10 @@ const DENSE_IDS: i64 = 1 << 24;
 
 struct Builder {
     ix: Index,
+    /// Ranges as they end (so not sorted by start): (start, end, g, name).
+    ranges: [Vec<(i64, i64, u32, u32)>; 4],
+    /// Open regions per goroutine: (type, task, start, stack).
+    open_regions: FxHashMap<u32, Vec<(u32, u64, i64, u32)>>,
     dense: Vec<u32>,
     gb: Vec<GBuild>,
     pend: Vec<Pend>,
@@ -645,7 +693,6 @@ impl Builder {
             sys_start: 0,
             sys_thread: NONE,
             assist_start: i64::MIN,
-            regions: Vec::new(),
         });
         i
     }
@@ -784,7 +831,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
             tr_t: Vec::new(),
             tr_state: Vec::new(),
             tr_reason: Vec::new(),
-            tr_stack: Vec::new(),
+            tr_stack: StackCol::default(),
             reasons: vec!["".into()],
             run_off: Vec::new(),
             runs: Vec::new(),
@@ -803,10 +850,13 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
             region_off: Vec::new(),
             region_of_g: Vec::new(),
             logs: Vec::new(),
+            log_text: Vec::new(),
             samples: Vec::new(),
             events: 0,
         },
         gb: Vec::new(),
+        ranges: Default::default(),
+        open_regions: FxHashMap::default(),
         dense: Vec::new(),
         pend: Vec::with_capacity(SEG_LEN),
         run_g: Vec::new(),
@@ -970,7 +1020,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
                         EventKind::RangeEnd => {
                             let s = b.gc_start.take().unwrap_or(b.ix.t0);
                             let k = b.ix.strings.intern(b"GC concurrent mark phase");
-                            b.ix.ranges[0].push(s, t, NONE, k);
+                            b.ranges[0].push((s, t, NONE, k));
                         }
                         _ => {
                             b.gc_start.get_or_insert(begin_t);
@@ -981,7 +1031,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
                         match kind {
                             EventKind::RangeEnd => {
                                 let (s, k) = b.stw_start.take().unwrap_or((b.ix.t0, 0));
-                                b.ix.ranges[1].push(s, t, g, k);
+                                b.ranges[1].push((s, t, g, k));
                             }
                             _ => {
                                 let name = rg.name.to_bytes();
@@ -998,7 +1048,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
                                 let s = b.sweep_start.remove(&p).unwrap_or(b.ix.t0);
                                 let pi = if p >= 0 { b.proc(p) } else { NONE };
                                 let k = b.ix.strings.intern(b"GC incremental sweep");
-                                b.ix.ranges[2].push(s, t, pi, k);
+                                b.ranges[2].push((s, t, pi, k));
                             }
                             _ => {
                                 b.sweep_start.entry(p).or_insert(begin_t);
@@ -1017,7 +1067,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
                                 };
                                 bg.assist_start = i64::MIN;
                                 let k = b.ix.strings.intern(b"GC mark assist");
-                                b.ix.ranges[3].push(s, t, g, k);
+                                b.ranges[3].push((s, t, g, k));
                             }
                             _ => {
                                 if bg.assist_start == i64::MIN {
@@ -1064,9 +1114,12 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
                 let typ = b.ix.strings.intern(rg.typ);
                 if ev.kind() == EventKind::RegionBegin {
                     let s = b.ix.stacks.intern(ev.stack(), &mut b.ix.strings);
-                    b.gb[g as usize].regions.push((typ, rg.task, t, s));
+                    b.open_regions
+                        .entry(g)
+                        .or_default()
+                        .push((typ, rg.task, t, s));
                 } else {
-                    let stack = &mut b.gb[g as usize].regions;
+                    let stack = b.open_regions.entry(g).or_default();
                     // Regions nest; an end without a begin started before the trace.
                     let (start, task, s) = match stack.iter().rposition(|r| r.0 == typ) {
                         Some(p) => {
@@ -1091,13 +1144,19 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
                 let l = ev.log().unwrap();
                 let g = b.lookup(ev.goroutine()).unwrap_or(NONE);
                 let cat = b.ix.strings.intern(l.category);
+                if b.ix.log_text.len() + l.message.len() > u32::MAX as usize {
+                    continue;
+                }
                 let stack = b.ix.stacks.intern(ev.stack(), &mut b.ix.strings);
+                let off = b.ix.log_text.len() as u32;
+                b.ix.log_text.extend_from_slice(l.message);
                 b.ix.logs.push(LogRec {
                     t,
                     g,
                     task: l.task,
                     cat,
-                    msg: String::from_utf8_lossy(l.message).into_owned(),
+                    msg_off: off,
+                    msg_len: l.message.len().min(u32::MAX as usize) as u32,
                     stack,
                 });
             }
@@ -1118,7 +1177,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
             bg.sys_thread = NONE;
             b.ix.threads[m as usize].1.push(s, t1, g, 0);
         }
-        let open: Vec<_> = std::mem::take(&mut b.gb[g as usize].regions);
+        let open: Vec<_> = b.open_regions.remove(&g).unwrap_or_default();
         for (depth, (typ, task, start, stack)) in open.into_iter().enumerate() {
             b.ix.regions.push(Region {
                 g,
@@ -1133,24 +1192,38 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
         if b.gb[g as usize].assist_start != i64::MIN {
             let k = b.ix.strings.intern(b"GC mark assist");
             let s = b.gb[g as usize].assist_start;
-            b.ix.ranges[3].push(s, t1, g, k);
+            b.ranges[3].push((s, t1, g, k));
         }
     }
     if let Some(s) = b.gc_start.take() {
         let k = b.ix.strings.intern(b"GC concurrent mark phase");
-        b.ix.ranges[0].push(s, t1, NONE, k);
+        b.ranges[0].push((s, t1, NONE, k));
     }
     if let Some((s, k)) = b.stw_start.take() {
-        b.ix.ranges[1].push(s, t1, NONE, k);
+        b.ranges[1].push((s, t1, NONE, k));
+    }
+    if std::env::var_os("GOTRACE_VIEW_DEBUG").is_some() {
+        let st = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        for l in st
+            .lines()
+            .filter(|l| l.starts_with("Rss") || l.starts_with("VmHWM"))
+        {
+            eprintln!("before finish: {l}");
+        }
     }
     let last = b.ix.gcount.last();
     b.ix.gcount.set(t1 + COUNTER_QUANTUM, &last);
     b.flush();
     progress(total, total);
+    drop(r);
     Ok(finish(b))
 }
 
 fn finish(mut b: Builder) -> Index {
+    // Free the builder's scratch before the finishing sorts allocate.
+    b.gb = Vec::new();
+    b.dense = Vec::new();
+    b.pend = Vec::new();
     let ix = &mut b.ix;
     let ng = ix.goroutines.len();
     // CSR of runs by goroutine (runs are in segment order already).
@@ -1182,8 +1255,12 @@ fn finish(mut b: Builder) -> Index {
     }
     ix.procs.sort_by_key(|p| p.0);
     ix.threads.sort_by_key(|p| p.0);
-    for r in &mut ix.ranges {
-        r.sort();
+    for (i, mut v) in std::mem::take(&mut b.ranges).into_iter().enumerate() {
+        v.sort_unstable();
+        for (s, e, g, k) in v {
+            ix.ranges[i].push(s, e, g, k);
+        }
+        ix.ranges[i].sort();
     }
 
     // Groups by start function.
@@ -1215,7 +1292,7 @@ fn finish(mut b: Builder) -> Index {
             t.end = t1;
         }
     }
-    ix.tasks.sort_by_key(|t| (t.start, t.id));
+    ix.tasks.sort_unstable_by_key(|t| (t.start, t.id));
     ix.task_idx = ix
         .tasks
         .iter()
@@ -1240,7 +1317,8 @@ fn finish(mut b: Builder) -> Index {
         ix.task_rows[t.lane as usize].push(t.start, t.end, i as u32, t.typ);
     }
 
-    ix.regions.sort_by_key(|r| (r.g, r.start));
+    ix.regions
+        .sort_unstable_by_key(|r| (r.g, r.start, std::cmp::Reverse(r.end)));
     let mut roff = vec![0u32; ng + 1];
     for r in &ix.regions {
         roff[r.g as usize + 1] += 1;
