@@ -68,6 +68,20 @@
 //! Where the reference would crash (a region or transition on a
 //! goroutine it never saw), the event is skipped and counted in
 //! [`Summary::skipped_events`].
+//!
+//! # Memory and speed
+//!
+//! One pass builds everything in compact form, with no heap object per
+//! event: goroutines and tasks live in vectors indexed through dense ID
+//! tables (hash maps only for IDs far beyond the count); strings are
+//! interned back to back in one buffer, and strings or stacks borrowed
+//! from the trace's tables are looked up through small caches keyed by
+//! their address (checked against the content, and cleared at each
+//! generation's Sync); the analysis-only state of a goroutine exists only
+//! while it lives; a region's statistics are packed (the keys as a shared
+//! list, only non-zero values stored, see [`Summary::region_stats`]); a
+//! task's children, logs, regions and goroutines are slices of shared
+//! arrays ([`Summary::task_logs`] and friends).
 
 mod histogram;
 mod pages;
@@ -76,11 +90,11 @@ pub use histogram::{region_bucket_url, task_bucket_url, HistogramBucket, TimeHis
 pub use pages::*;
 
 use gotrace::{
-    Event, EventKind, GoId, GoState, ProcId, ProcState, RangeName, ResourceKind, Stack, StackFrame,
-    TaskId, Time, NO_PROC, NO_TASK,
+    Event, EventKind, GoId, GoState, ProcId, ProcState, RangeName, ResourceKind, Stack, TaskId,
+    Time, NO_PROC, NO_TASK,
 };
-use rustc_hash::{FxHashMap, FxHashSet};
-use std::sync::Arc;
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use std::hash::Hasher;
 
 /// An interned string; resolve it with [`Summary::str`]. `StrId(0)` is `""`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -94,63 +108,117 @@ impl StrId {
 /// Index of a region in [`Summary::regions`].
 pub type RegionId = u32;
 
-/// Strings interned by the summarizer.
-#[derive(Debug, Clone)]
+const NONE: u32 = u32::MAX;
+
+/// Strings interned by the summarizer, stored back to back.
+#[derive(Debug, Clone, Default)]
 pub struct Strings {
-    strs: Vec<Arc<[u8]>>,
+    bytes: Vec<u8>,
+    /// End offset of each string in `bytes` (its start is the previous end).
+    ends: Vec<usize>,
 }
 
 impl Strings {
     /// The string with this ID (`""` for an unknown ID).
     pub fn get(&self, id: StrId) -> &[u8] {
-        self.strs.get(id.0 as usize).map_or(&[][..], |s| s)
+        let i = id.0 as usize;
+        let Some(&end) = self.ends.get(i) else {
+            return &[];
+        };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..end]
     }
 
     /// Looks a string up without interning it.
     pub fn find(&self, s: &[u8]) -> Option<StrId> {
-        self.strs
-            .iter()
-            .position(|x| &x[..] == s)
-            .map(|i| StrId(i as u32))
+        (0..self.ends.len() as u32)
+            .map(StrId)
+            .find(|&id| self.get(id) == s)
     }
 
     /// Number of distinct strings.
     pub fn len(&self) -> usize {
-        self.strs.len()
+        self.ends.len()
     }
 
     /// Whether there are no strings (never: `""` is always there).
     pub fn is_empty(&self) -> bool {
-        self.strs.is_empty()
+        self.ends.is_empty()
     }
 }
 
-#[derive(Debug, Default)]
+fn hash_bytes(s: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(s);
+    h.finish()
+}
+
+/// Entries of the address-keyed caches (a power of two).
+const CACHE: usize = 256;
+
+fn cache_slot(p: usize, len: usize) -> usize {
+    ((p >> 3) ^ (p >> 12) ^ len.wrapping_mul(0x9e37)) & (CACHE - 1)
+}
+
+#[derive(Debug)]
 struct Interner {
-    map: FxHashMap<Arc<[u8]>, u32>,
-    strs: Vec<Arc<[u8]>>,
+    strs: Strings,
+    /// Hash of a string to the newest string with that hash; older ones
+    /// with the same hash are chained through `next`.
+    heads: FxHashMap<u64, u32>,
+    next: Vec<u32>,
+    /// Direct-mapped cache: (address, length, ID) of strings seen in the
+    /// trace's tables.
+    cache: Box<[(usize, usize, u32)]>,
 }
 
 impl Interner {
     fn new() -> Self {
-        let mut i = Interner::default();
+        let mut i = Interner {
+            strs: Strings::default(),
+            heads: FxHashMap::default(),
+            next: Vec::new(),
+            cache: vec![(0, usize::MAX, 0); CACHE].into_boxed_slice(),
+        };
         i.intern(b"");
         i
     }
 
     fn intern(&mut self, s: &[u8]) -> StrId {
-        if let Some(&id) = self.map.get(s) {
-            return StrId(id);
+        let h = hash_bytes(s);
+        let head = self.heads.get(&h).copied().unwrap_or(NONE);
+        let mut id = head;
+        while id != NONE {
+            if self.strs.get(StrId(id)) == s {
+                return StrId(id);
+            }
+            id = self.next[id as usize];
         }
-        let id = self.strs.len() as u32;
-        let a: Arc<[u8]> = Arc::from(s);
-        self.strs.push(a.clone());
-        self.map.insert(a, id);
+        let id = self.strs.ends.len() as u32;
+        self.strs.bytes.extend_from_slice(s);
+        self.strs.ends.push(self.strs.bytes.len());
+        self.next.push(head);
+        self.heads.insert(h, id);
         StrId(id)
     }
 
+    /// Interns a string borrowed from the trace's tables: the same string
+    /// comes back at the same address, so a hit costs one comparison.
+    #[inline]
+    fn intern_cached(&mut self, s: &[u8]) -> StrId {
+        let p = s.as_ptr() as usize;
+        let slot = cache_slot(p, s.len());
+        let (cp, cl, cid) = self.cache[slot];
+        if cp == p && cl == s.len() && self.strs.get(StrId(cid)) == s {
+            return StrId(cid);
+        }
+        let id = self.intern(s);
+        self.cache[slot] = (p, s.len(), id.0);
+        id
+    }
+
     fn get(&self, id: StrId) -> &[u8] {
-        &self.strs[id.0 as usize]
+        self.strs.get(id)
     }
 }
 
@@ -229,22 +297,200 @@ impl ExecStats {
             0
         }
     }
+}
 
-    /// `self - begin`, over the keys of `self` (`GoroutineExecStats.sub`).
-    fn sub(&self, begin: &ExecStats) -> ExecStats {
-        let mut r = self.clone();
-        r.exec_time = r.exec_time.wrapping_sub(begin.exec_time);
-        r.sched_wait_time = r.sched_wait_time.wrapping_sub(begin.sched_wait_time);
-        for (k, d) in &mut r.block_time {
-            *d = d.wrapping_sub(begin.block_time_for(*k));
+/// Statistics being computed, without allocating: the five scalars
+/// (exec, sched wait, syscall, syscall block, total) and the keyed ones.
+#[derive(Debug, Default)]
+struct Snap {
+    fixed: [i64; 5],
+    block: Vec<(StrId, i64)>,
+    range: Vec<(StrId, i64)>,
+}
+
+impl Snap {
+    fn load(&mut self, s: &ExecStats) {
+        self.fixed = [
+            s.exec_time,
+            s.sched_wait_time,
+            s.syscall_time,
+            s.syscall_block_time,
+            s.total_time,
+        ];
+        self.block.clear();
+        self.block.extend_from_slice(&s.block_time);
+        self.range.clear();
+        self.range.extend_from_slice(&s.range_time);
+    }
+
+    fn store(&self, s: &mut ExecStats) {
+        [
+            s.exec_time,
+            s.sched_wait_time,
+            s.syscall_time,
+            s.syscall_block_time,
+            s.total_time,
+        ] = self.fixed;
+        s.block_time.clear();
+        s.block_time.extend_from_slice(&self.block);
+        s.range_time.clear();
+        s.range_time.extend_from_slice(&self.range);
+    }
+
+    /// `end - begin` over the keys of `end` (`GoroutineExecStats.sub`).
+    fn diff(&mut self, end: &Snap, begin: &Snap) {
+        for i in 0..5 {
+            self.fixed[i] = end.fixed[i].wrapping_sub(begin.fixed[i]);
         }
-        r.syscall_time = r.syscall_time.wrapping_sub(begin.syscall_time);
-        r.syscall_block_time = r.syscall_block_time.wrapping_sub(begin.syscall_block_time);
-        r.total_time = r.total_time.wrapping_sub(begin.total_time);
-        for (k, d) in &mut r.range_time {
-            *d = d.wrapping_sub(begin.range_time_for(*k));
+        self.block.clear();
+        self.block.extend(
+            end.block
+                .iter()
+                .map(|&(k, d)| (k, d.wrapping_sub(get_of(&begin.block, k)))),
+        );
+        self.range.clear();
+        self.range.extend(
+            end.range
+                .iter()
+                .map(|&(k, d)| (k, d.wrapping_sub(get_of(&begin.range, k)))),
+        );
+    }
+}
+
+/// A region's statistics in packed form; [`Summary::region_stats`] unpacks
+/// them. The keys are shared lists, and only non-zero values are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PackedStats {
+    block_keys: u32,
+    range_keys: u32,
+    /// Which of the values (5 scalars, then block, then range) are stored.
+    mask: u64,
+    /// Offset of the first stored value; the top bit set means all values
+    /// are stored (more than 64 of them).
+    off: u64,
+}
+
+const DENSE: u64 = 1 << 63;
+
+/// Values and key lists of packed statistics.
+#[derive(Debug, Clone, Default)]
+struct StatStore {
+    values: Vec<i64>,
+    keys: Vec<StrId>,
+    /// (start, len) of each key list in `keys`; list 0 is empty.
+    lists: Vec<(u32, u32)>,
+}
+
+impl StatStore {
+    fn new() -> Self {
+        StatStore {
+            values: Vec::new(),
+            keys: Vec::new(),
+            lists: vec![(0, 0)],
         }
-        r
+    }
+
+    fn list(&self, id: u32) -> &[StrId] {
+        let (s, n) = self.lists[id as usize];
+        &self.keys[s as usize..(s + n) as usize]
+    }
+
+    /// How many values `p` stores, and where.
+    fn span(&self, p: PackedStats) -> (usize, usize) {
+        let off = (p.off & !DENSE) as usize;
+        let n = if p.off & DENSE != 0 {
+            5 + self.list(p.block_keys).len() + self.list(p.range_keys).len()
+        } else {
+            p.mask.count_ones() as usize
+        };
+        (off, n)
+    }
+
+    fn unpack(&self, p: PackedStats, out: &mut Snap) {
+        let dense = p.off & DENSE != 0;
+        let mut cur = (p.off & !DENSE) as usize;
+        let mut i = 0u32;
+        let mut next = || {
+            let stored = dense || (i < 64 && p.mask & (1u64 << i) != 0);
+            i += 1;
+            if stored {
+                cur += 1;
+                self.values[cur - 1]
+            } else {
+                0
+            }
+        };
+        for f in out.fixed.iter_mut() {
+            *f = next();
+        }
+        out.block.clear();
+        for &k in self.list(p.block_keys) {
+            out.block.push((k, next()));
+        }
+        out.range.clear();
+        for &k in self.list(p.range_keys) {
+            out.range.push((k, next()));
+        }
+    }
+}
+
+/// Interns key lists into a [`StatStore`] and packs statistics.
+#[derive(Debug, Default)]
+struct Packer {
+    ids: FxHashMap<Vec<StrId>, u32>,
+    tmp: Vec<StrId>,
+}
+
+impl Packer {
+    fn list(&mut self, st: &mut StatStore, kv: &[(StrId, i64)]) -> u32 {
+        if kv.is_empty() {
+            return 0;
+        }
+        self.tmp.clear();
+        self.tmp.extend(kv.iter().map(|&(k, _)| k));
+        if let Some(&id) = self.ids.get(&self.tmp[..]) {
+            return id;
+        }
+        let id = st.lists.len() as u32;
+        st.lists.push((st.keys.len() as u32, kv.len() as u32));
+        st.keys.extend_from_slice(&self.tmp);
+        self.ids.insert(self.tmp.clone(), id);
+        id
+    }
+
+    fn pack(&mut self, st: &mut StatStore, s: &Snap) -> PackedStats {
+        let block_keys = self.list(st, &s.block);
+        let range_keys = self.list(st, &s.range);
+        let off = st.values.len() as u64;
+        let vals = s
+            .fixed
+            .iter()
+            .copied()
+            .chain(s.block.iter().map(|&(_, d)| d))
+            .chain(s.range.iter().map(|&(_, d)| d));
+        let n = 5 + s.block.len() + s.range.len();
+        if n > 64 {
+            st.values.extend(vals);
+            return PackedStats {
+                block_keys,
+                range_keys,
+                mask: 0,
+                off: off | DENSE,
+            };
+        }
+        let mut mask = 0u64;
+        for (i, v) in vals.enumerate() {
+            if v != 0 {
+                mask |= 1 << i;
+                st.values.push(v);
+            }
+        }
+        PackedStats {
+            block_keys,
+            range_keys,
+            mask,
+            off,
+        }
     }
 }
 
@@ -281,11 +527,9 @@ pub enum PointKind {
         /// type of the region it closed).
         typ: StrId,
     },
-    /// A goroutine state transition: the creation that started a synthetic
-    /// region, or the goroutine's end that closed an open region.
+    /// A state transition of the region's goroutine: its creation, which
+    /// started a synthetic region, or its end, which closed an open region.
     Transition {
-        /// The goroutine changing state.
-        goroutine: GoId,
         /// State before.
         from: GoState,
         /// State after.
@@ -304,26 +548,15 @@ pub struct RegionPoint {
     pub kind: PointKind,
 }
 
-impl RegionPoint {
-    /// The goroutine the reference shows for the event (`primaryGoroutine`):
-    /// the transitioning goroutine for a transition, else the event's.
-    pub fn primary_goroutine(&self) -> GoId {
-        match self.kind {
-            PointKind::Transition { goroutine, .. } => goroutine,
-            PointKind::Region { .. } => self.goroutine,
-        }
-    }
-}
-
 /// One region (`UserRegionSummary`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionSummary {
     /// Its task (0 for none).
     pub task: TaskId,
-    /// Region type (`""` for synthetic regions).
-    pub name: StrId,
     /// The goroutine it belongs to.
     pub goroutine: GoId,
+    /// Region type (`""` for synthetic regions).
+    pub name: StrId,
     /// Its start: a `RegionBegin`, the creation of the goroutine (synthetic
     /// region), or none (an end without a begin).
     pub start: Option<RegionPoint>,
@@ -333,10 +566,21 @@ pub struct RegionSummary {
     /// The outermost frame of the start event's stack (the zero frame if
     /// none): with the type, the /userregions group key.
     pub frame: Frame,
-    /// The goroutine's statistics while the region was active. For a
-    /// region never closed (only listed by its task), the goroutine's
-    /// statistics at its start.
-    pub stats: ExecStats,
+    /// The goroutine's statistics while the region was active, packed:
+    /// see [`Summary::region_stats`].
+    pub stats: PackedStats,
+}
+
+impl RegionSummary {
+    /// The goroutine the reference shows for a start or end
+    /// (`primaryGoroutine`): the region's goroutine for a transition, else
+    /// the event's.
+    pub fn primary_goroutine(&self, p: &RegionPoint) -> GoId {
+        match p.kind {
+            PointKind::Transition { .. } => self.goroutine,
+            PointKind::Region { .. } => p.goroutine,
+        }
+    }
 }
 
 /// A task begin or end.
@@ -365,7 +609,22 @@ pub struct LogRecord {
     pub message: StrId,
 }
 
-/// One task (`UserTaskSummary`).
+/// A slice of one of the summary's shared arrays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    fn of<'a, T>(&self, v: &'a [T]) -> &'a [T] {
+        &v[self.start as usize..(self.start + self.len) as usize]
+    }
+}
+
+/// One task (`UserTaskSummary`). Its children, logs, regions and
+/// goroutines are [`Summary::task_children`], [`Summary::task_logs`],
+/// [`Summary::task_regions`] and [`Summary::task_goroutines`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskSummary {
     /// Task ID.
@@ -374,20 +633,14 @@ pub struct TaskSummary {
     pub name: StrId,
     /// Parent task, if known.
     pub parent: Option<TaskId>,
-    /// Child tasks, in the order they were seen.
-    pub children: Vec<TaskId>,
     /// The `TaskBegin`, if in the trace.
     pub start: Option<TaskPoint>,
     /// The `TaskEnd`, if in the trace.
     pub end: Option<TaskPoint>,
-    /// Its logs, in trace order.
-    pub logs: Vec<LogRecord>,
-    /// Its regions (begun, or ended without a begin, in the task), in the
-    /// order they began; synthetic regions are not listed.
-    pub regions: Vec<RegionId>,
-    /// Goroutines that began/ended the task, logged, or had regions in it,
-    /// sorted (may include [`gotrace::NO_GOROUTINE`]).
-    pub goroutines: Vec<GoId>,
+    children: Span,
+    logs: Span,
+    regions: Span,
+    goroutines: Span,
 }
 
 impl TaskSummary {
@@ -415,6 +668,11 @@ pub struct Summary {
     /// Events the reference could not have processed (it would crash):
     /// regions and transitions of goroutines never seen before.
     pub skipped_events: u64,
+    stats: StatStore,
+    task_children: Vec<TaskId>,
+    task_logs: Vec<LogRecord>,
+    task_regions: Vec<RegionId>,
+    task_goroutines: Vec<GoId>,
 }
 
 impl Summary {
@@ -448,6 +706,40 @@ impl Summary {
     pub fn region(&self, id: RegionId) -> &RegionSummary {
         &self.regions[id as usize]
     }
+
+    /// A region's statistics: the goroutine's statistics while the region
+    /// was active (keyed ones over the keys the goroutine had at the
+    /// region's end). For a region never closed (only listed by its task),
+    /// the goroutine's statistics at its start.
+    pub fn region_stats(&self, r: &RegionSummary) -> ExecStats {
+        let mut snap = Snap::default();
+        self.stats.unpack(r.stats, &mut snap);
+        let mut out = ExecStats::default();
+        snap.store(&mut out);
+        out
+    }
+
+    /// A task's child tasks, in the order they were seen.
+    pub fn task_children(&self, t: &TaskSummary) -> &[TaskId] {
+        t.children.of(&self.task_children)
+    }
+
+    /// A task's logs, in trace order.
+    pub fn task_logs(&self, t: &TaskSummary) -> &[LogRecord] {
+        t.logs.of(&self.task_logs)
+    }
+
+    /// A task's regions (begun, or ended without a begin, in the task), in
+    /// the order they began; synthetic regions are not listed.
+    pub fn task_regions(&self, t: &TaskSummary) -> &[RegionId] {
+        t.regions.of(&self.task_regions)
+    }
+
+    /// The goroutines that began/ended the task, logged, or had regions in
+    /// it, sorted (may include [`gotrace::NO_GOROUTINE`]).
+    pub fn task_goroutines(&self, t: &TaskSummary) -> &[GoId] {
+        t.goroutines.of(&self.task_goroutines)
+    }
 }
 
 /// Whether an entry function names a system goroutine
@@ -456,28 +748,46 @@ pub fn is_system_goroutine(entry_fn: &[u8]) -> bool {
     entry_fn.is_empty() || (entry_fn != b"runtime.main" && entry_fn.starts_with(b"runtime."))
 }
 
-/// The reference's `StackFrame` of a stack's last (outermost) frame, if the
-/// stack has frames. A PC missing from the trace's tables gives the zero
-/// frame, as in the reference.
-fn outermost_frame<'a>(stack: &Stack<'a>) -> Option<StackFrame<'a>> {
-    let last_pc = *stack.pcs().last()?;
-    let zero = StackFrame {
-        pc: 0,
-        func: b"",
-        file: b"",
-        line: 0,
-    };
-    Some(
-        stack
-            .frames()
-            .last()
-            .filter(|f| f.pc == last_pc)
-            .unwrap_or(zero),
-    )
+/// Maps IDs to slots: a vector for IDs up to a few times the number of
+/// slots, a hash map beyond.
+#[derive(Debug, Default)]
+struct IdIndex {
+    dense: Vec<u32>,
+    sparse: FxHashMap<u64, u32>,
 }
 
-/// Analysis-only state of a goroutine (`goroutineSummary`); zeroed when
-/// the goroutine ends.
+impl IdIndex {
+    #[inline]
+    fn get(&self, id: u64) -> Option<u32> {
+        if let Some(&s) = self.dense.get(id as usize) {
+            if s != NONE {
+                return Some(s);
+            }
+        }
+        if self.sparse.is_empty() {
+            None
+        } else {
+            self.sparse.get(&id).copied()
+        }
+    }
+
+    /// Adds an ID not in the index.
+    fn insert(&mut self, id: u64, slot: u32) {
+        let limit = (1u64 << 16).max(4 * slot as u64 + 1024);
+        if (id as usize) < self.dense.len() || id < limit {
+            if self.dense.len() <= id as usize {
+                let n = (id as usize + 1).max(self.dense.len() * 2);
+                self.dense.resize(n, NONE);
+            }
+            self.dense[id as usize] = slot;
+        } else {
+            self.sparse.insert(id, slot);
+        }
+    }
+}
+
+/// Analysis-only state of a goroutine (`goroutineSummary`); it exists
+/// only from the goroutine's first state until it ends.
 #[derive(Debug, Default)]
 struct Pending {
     last_start: Time,
@@ -491,28 +801,172 @@ struct Pending {
     active_regions: Vec<RegionId>,
 }
 
-#[derive(Debug)]
-struct GoEntry {
-    sum: GoroutineSummary,
-    p: Pending,
+impl Pending {
+    fn reset(&mut self) {
+        self.last_start = 0;
+        self.last_runnable = 0;
+        self.last_block = 0;
+        self.last_block_reason = StrId::EMPTY;
+        self.last_syscall = 0;
+        self.last_syscall_block = 0;
+        self.last_range.clear();
+        self.active_regions.clear();
+    }
 }
 
+/// Per-slot bookkeeping of a goroutine.
+#[derive(Debug, Clone, Copy)]
+struct GoMeta {
+    /// Its [`Pending`] slot, or [`NONE`].
+    pend: u32,
+    /// The P it entered its syscall on (the reference's `syscallingG`,
+    /// keyed by goroutine ID, so kept when the goroutine is replaced).
+    syscall_p: Option<ProcId>,
+}
+
+/// Goroutines by slot, with their pending state.
+#[derive(Debug, Default)]
+struct Goroutines {
+    index: IdIndex,
+    sums: Vec<GoroutineSummary>,
+    meta: Vec<GoMeta>,
+    pends: Vec<Pending>,
+    free: Vec<u32>,
+}
+
+impl Goroutines {
+    #[inline]
+    fn slot(&self, id: GoId) -> Option<usize> {
+        self.index.get(id as u64).map(|s| s as usize)
+    }
+
+    /// Starts a goroutine, replacing any earlier one with the same ID.
+    fn fresh(&mut self, id: GoId, creation: Time) -> usize {
+        let sum = GoroutineSummary {
+            id,
+            name: StrId::EMPTY,
+            pc: 0,
+            creation_time: creation,
+            start_time: 0,
+            end_time: 0,
+            regions: Vec::new(),
+            stats: ExecStats::default(),
+        };
+        match self.slot(id) {
+            Some(s) => {
+                self.sums[s] = sum;
+                self.release(s);
+                s
+            }
+            None => {
+                let s = self.sums.len();
+                self.sums.push(sum);
+                self.meta.push(GoMeta {
+                    pend: NONE,
+                    syscall_p: None,
+                });
+                self.index.insert(id as u64, s as u32);
+                s
+            }
+        }
+    }
+
+    #[inline]
+    fn pend(&self, slot: usize) -> Option<&Pending> {
+        match self.meta[slot].pend {
+            NONE => None,
+            p => Some(&self.pends[p as usize]),
+        }
+    }
+
+    /// The goroutine's summary and pending state (created if needed).
+    #[inline]
+    fn both_mut(&mut self, slot: usize) -> (&mut GoroutineSummary, &mut Pending) {
+        let mut p = self.meta[slot].pend;
+        if p == NONE {
+            p = match self.free.pop() {
+                Some(p) => p,
+                None => {
+                    self.pends.push(Pending::default());
+                    (self.pends.len() - 1) as u32
+                }
+            };
+            self.meta[slot].pend = p;
+        }
+        (&mut self.sums[slot], &mut self.pends[p as usize])
+    }
+
+    #[inline]
+    fn pend_mut(&mut self, slot: usize) -> &mut Pending {
+        self.both_mut(slot).1
+    }
+
+    /// Forgets the pending state (keeping its buffers for reuse).
+    fn release(&mut self, slot: usize) {
+        let p = std::mem::replace(&mut self.meta[slot].pend, NONE);
+        if p != NONE {
+            self.pends[p as usize].reset();
+            self.free.push(p);
+        }
+    }
+}
+
+/// Small maps from a P to a value: a vector for small P IDs.
+#[derive(Debug, Default)]
+struct ProcMap<V> {
+    dense: Vec<V>,
+    sparse: FxHashMap<ProcId, V>,
+}
+
+impl<V: Default> ProcMap<V> {
+    #[inline]
+    fn get_mut(&mut self, p: ProcId) -> &mut V {
+        if (0..4096).contains(&p) {
+            let i = p as usize;
+            if self.dense.len() <= i {
+                self.dense.resize_with(i + 1, V::default);
+            }
+            &mut self.dense[i]
+        } else {
+            self.sparse.entry(p).or_default()
+        }
+    }
+}
+
+/// A task being summarized.
 #[derive(Debug)]
-struct TaskState {
+struct TaskBuild {
     t: TaskSummary,
-    goroutines: FxHashSet<GoId>,
+    /// The last goroutine added to the task's goroutines.
+    last_g: GoId,
 }
 
 /// Builds a [`Summary`] from a trace's events.
 #[derive(Debug)]
 pub struct Summarizer {
     strings: Interner,
-    gs: FxHashMap<GoId, GoEntry>,
-    tasks: FxHashMap<TaskId, TaskState>,
+    gs: Goroutines,
+    task_index: IdIndex,
+    tasks: Vec<TaskBuild>,
+    // (task slot, item) of every task's children, logs, regions and goroutines.
+    task_children: Vec<(u32, TaskId)>,
+    task_logs: Vec<(u32, LogRecord)>,
+    task_regions: Vec<(u32, RegionId)>,
+    task_goroutines: Vec<(u32, GoId)>,
     regions: Vec<RegionSummary>,
-    syscalling_p: FxHashMap<ProcId, GoId>,
-    syscalling_g: FxHashMap<GoId, ProcId>,
-    ranges_p: FxHashMap<(ProcId, StrId), GoId>,
+    stats: StatStore,
+    packer: Packer,
+    /// The goroutine in a syscall bound to each P (`syscallingP`).
+    syscalling_p: ProcMap<Option<GoId>>,
+    /// The goroutine that began each (P, range) (`rangesP`).
+    ranges_p: ProcMap<Vec<(StrId, GoId)>>,
+    stw_names: FxHashMap<Vec<u8>, StrId>,
+    /// Outermost frames by stack address (cleared at each Sync):
+    /// (address, length, outermost PC, frame).
+    frames: Box<[(usize, usize, u64, Frame)]>,
+    snap: Snap,
+    begin: Snap,
+    diff: Snap,
     first_ts: Option<Time>,
     last_ts: Time,
     sync_ts: Time,
@@ -539,12 +993,23 @@ impl Summarizer {
         ];
         Summarizer {
             strings,
-            gs: FxHashMap::default(),
-            tasks: FxHashMap::default(),
+            gs: Goroutines::default(),
+            task_index: IdIndex::default(),
+            tasks: Vec::new(),
+            task_children: Vec::new(),
+            task_logs: Vec::new(),
+            task_regions: Vec::new(),
+            task_goroutines: Vec::new(),
             regions: Vec::new(),
-            syscalling_p: FxHashMap::default(),
-            syscalling_g: FxHashMap::default(),
-            ranges_p: FxHashMap::default(),
+            stats: StatStore::new(),
+            packer: Packer::default(),
+            syscalling_p: ProcMap::default(),
+            ranges_p: ProcMap::default(),
+            stw_names: FxHashMap::default(),
+            frames: vec![(0, usize::MAX, 0, Frame::default()); CACHE].into_boxed_slice(),
+            snap: Snap::default(),
+            begin: Snap::default(),
+            diff: Snap::default(),
             first_ts: None,
             last_ts: 0,
             sync_ts: 0,
@@ -559,37 +1024,72 @@ impl Summarizer {
             RangeName::GcMark => self.range_names[0],
             RangeName::GcSweep => self.range_names[1],
             RangeName::GcMarkAssist => self.range_names[2],
-            RangeName::Stw(_) => self.strings.intern(&n.to_bytes()),
+            RangeName::Stw(k) => {
+                if let Some(&id) = self.stw_names.get(*k) {
+                    return id;
+                }
+                let id = self.strings.intern(&n.to_bytes());
+                self.stw_names.insert(k.to_vec(), id);
+                id
+            }
         }
     }
 
-    fn frame(&mut self, stack: &Stack<'_>) -> Frame {
-        match outermost_frame(stack) {
+    /// The reference's `StackFrame` of a stack's last (outermost) frame,
+    /// if the stack has frames; a PC missing from the trace's tables gives
+    /// the zero frame, as in the reference.
+    fn outer_frame(&mut self, stack: &Stack<'_>) -> Option<Frame> {
+        let pcs = stack.pcs();
+        let &last_pc = pcs.last()?;
+        let addr = pcs.as_ptr() as usize;
+        let slot = cache_slot(addr, pcs.len());
+        let (a, n, pc, f) = self.frames[slot];
+        if a == addr && n == pcs.len() && pc == last_pc {
+            return Some(f);
+        }
+        let frame = match stack.frames().last().filter(|f| f.pc == last_pc) {
             Some(f) => Frame {
                 pc: f.pc,
-                func: self.strings.intern(f.func),
-                file: self.strings.intern(f.file),
+                func: self.strings.intern_cached(f.func),
+                file: self.strings.intern_cached(f.file),
                 line: f.line,
             },
             None => Frame::default(),
-        }
+        };
+        self.frames[slot] = (addr, pcs.len(), last_pc, frame);
+        Some(frame)
     }
 
-    fn task_mut(&mut self, id: TaskId) -> &mut TaskState {
-        self.tasks.entry(id).or_insert_with(|| TaskState {
+    fn task_slot(&mut self, id: TaskId) -> u32 {
+        if let Some(s) = self.task_index.get(id) {
+            return s;
+        }
+        let s = self.tasks.len() as u32;
+        self.tasks.push(TaskBuild {
             t: TaskSummary {
                 id,
                 name: StrId::EMPTY,
                 parent: None,
-                children: Vec::new(),
                 start: None,
                 end: None,
-                logs: Vec::new(),
-                regions: Vec::new(),
-                goroutines: Vec::new(),
+                children: Span::default(),
+                logs: Span::default(),
+                regions: Span::default(),
+                goroutines: Span::default(),
             },
-            goroutines: FxHashSet::default(),
-        })
+            last_g: GoId::MIN,
+        });
+        self.task_index.insert(id, s);
+        s
+    }
+
+    /// Adds a goroutine to a task's (deduplicated at the end).
+    fn task_goroutine(&mut self, ts: u32, g: GoId) {
+        let tb = &mut self.tasks[ts as usize];
+        if tb.last_g != g {
+            tb.last_g = g;
+            self.task_goroutines.push((ts, g));
+        }
     }
 
     /// Feeds one event, in trace order.
@@ -598,10 +1098,16 @@ impl Summarizer {
         if self.sync_ts == 0 {
             self.sync_ts = t;
         }
-        self.first_ts.get_or_insert(t);
+        if self.first_ts.is_none() {
+            self.first_ts = Some(t);
+        }
         self.last_ts = t;
         match ev.kind() {
-            EventKind::Sync => self.sync_ts = t,
+            EventKind::Sync => {
+                self.sync_ts = t;
+                // A new generation: its stacks may reuse addresses.
+                self.frames.fill((0, usize::MAX, 0, Frame::default()));
+            }
             EventKind::StateTransition => {
                 let Some(st) = ev.state_transition() else {
                     return;
@@ -611,9 +1117,9 @@ impl Summarizer {
                     ResourceKind::Proc => {
                         let (old, new) = st.proc();
                         if old != new && new == ProcState::Idle {
-                            if let Some(goid) = self.syscalling_p.remove(&st.resource.id) {
-                                match self.gs.get_mut(&goid) {
-                                    Some(g) => g.p.last_syscall_block = t,
+                            if let Some(goid) = self.syscalling_p.get_mut(st.resource.id).take() {
+                                match self.gs.slot(goid) {
+                                    Some(s) => self.gs.pend_mut(s).last_syscall_block = t,
                                     None => self.skipped += 1,
                                 }
                             }
@@ -629,25 +1135,30 @@ impl Summarizer {
                     ResourceKind::Goroutine => r.scope.id,
                     ResourceKind::Proc => {
                         let g = ev.goroutine();
-                        if self.gs.contains_key(&g) {
-                            self.ranges_p.insert((r.scope.id, name), g);
+                        if self.gs.slot(g).is_some() {
+                            let v = self.ranges_p.get_mut(r.scope.id);
+                            match v.iter_mut().find(|(n, _)| *n == name) {
+                                Some(e) => e.1 = g,
+                                None => v.push((name, g)),
+                            }
                         }
                         g
                     }
                     _ => return,
                 };
                 let sync_ts = self.sync_ts;
-                let Some(g) = self.gs.get_mut(&goid) else {
+                let Some(slot) = self.gs.slot(goid) else {
                     return;
                 };
+                let (g, p) = self.gs.both_mut(slot);
                 if ev.kind() == EventKind::RangeActive {
-                    let ts = get_of(&g.p.last_range, name);
+                    let ts = get_of(&p.last_range, name);
                     if ts != 0 {
-                        add_to(&mut g.sum.stats.range_time, name, sync_ts.wrapping_sub(ts));
+                        add_to(&mut g.stats.range_time, name, sync_ts.wrapping_sub(ts));
                     }
-                    set_time(&mut g.p.last_range, name, sync_ts);
+                    set_time(&mut p.last_range, name, sync_ts);
                 } else {
-                    set_time(&mut g.p.last_range, name, t);
+                    set_time(&mut p.last_range, name, t);
                 }
             }
             EventKind::RangeEnd => {
@@ -655,40 +1166,55 @@ impl Summarizer {
                 let name = self.range_name(&r.name);
                 let goid = match r.scope.kind {
                     ResourceKind::Goroutine => r.scope.id,
-                    ResourceKind::Proc => match self.ranges_p.remove(&(r.scope.id, name)) {
-                        // Only if the range ends on the goroutine that began it.
-                        Some(g) if g == ev.goroutine() => g,
-                        _ => return,
-                    },
+                    ResourceKind::Proc => {
+                        let v = self.ranges_p.get_mut(r.scope.id);
+                        match v.iter().position(|(n, _)| *n == name) {
+                            // Only if the range ends on the goroutine that began it.
+                            Some(i) => match v.swap_remove(i) {
+                                (_, g) if g == ev.goroutine() => g,
+                                _ => return,
+                            },
+                            None => return,
+                        }
+                    }
                     _ => return,
                 };
-                let Some(g) = self.gs.get_mut(&goid) else {
+                let Some(slot) = self.gs.slot(goid) else {
                     return;
                 };
-                let ts = get_of(&g.p.last_range, name);
+                let pi = self.gs.meta[slot].pend;
+                if pi == NONE {
+                    return;
+                }
+                let p = &mut self.gs.pends[pi as usize];
+                let ts = get_of(&p.last_range, name);
                 if ts == 0 {
                     return;
                 }
-                add_to(&mut g.sum.stats.range_time, name, t.wrapping_sub(ts));
-                g.p.last_range.retain(|&(k, _)| k != name);
+                p.last_range.retain(|&(k, _)| k != name);
+                add_to(
+                    &mut self.gs.sums[slot].stats.range_time,
+                    name,
+                    t.wrapping_sub(ts),
+                );
             }
             EventKind::RegionBegin => {
                 let Some(r) = ev.region() else { return };
                 let goid = ev.goroutine();
-                if !self.gs.contains_key(&goid) {
+                let Some(slot) = self.gs.slot(goid) else {
                     self.skipped += 1;
                     return;
-                }
-                let name = self.strings.intern(r.typ);
-                let frame = self.frame(&ev.stack());
+                };
+                let name = self.strings.intern_cached(r.typ);
+                let frame = self.outer_frame(&ev.stack()).unwrap_or_default();
                 let id = self.regions.len() as RegionId;
-                let g = self.gs.get_mut(&goid).expect("checked");
-                let stats = snapshot(g, t);
-                g.p.active_regions.push(id);
+                self.snapshot(slot, t);
+                let stats = self.packer.pack(&mut self.stats, &self.snap);
+                self.gs.pend_mut(slot).active_regions.push(id);
                 self.regions.push(RegionSummary {
                     task: r.task,
-                    name,
                     goroutine: goid,
+                    name,
                     start: Some(RegionPoint {
                         time: t,
                         goroutine: goid,
@@ -698,25 +1224,22 @@ impl Summarizer {
                     frame,
                     stats,
                 });
-                let task = self.task_mut(r.task);
-                task.t.regions.push(id);
-                task.goroutines.insert(goid);
+                let ts = self.task_slot(r.task);
+                self.task_regions.push((ts, id));
+                self.task_goroutine(ts, goid);
             }
             EventKind::RegionEnd => {
                 let Some(r) = ev.region() else { return };
                 let goid = ev.goroutine();
-                if !self.gs.contains_key(&goid) {
+                let Some(slot) = self.gs.slot(goid) else {
                     self.skipped += 1;
                     return;
-                }
-                let typ = self.strings.intern(r.typ);
-                let popped = self
-                    .gs
-                    .get_mut(&goid)
-                    .expect("checked")
-                    .p
-                    .active_regions
-                    .pop();
+                };
+                let typ = self.strings.intern_cached(r.typ);
+                let popped = match self.gs.meta[slot].pend {
+                    NONE => None,
+                    p => self.gs.pends[p as usize].active_regions.pop(),
+                };
                 let id = match popped {
                     Some(id) => id,
                     None => {
@@ -724,51 +1247,52 @@ impl Summarizer {
                         let id = self.regions.len() as RegionId;
                         self.regions.push(RegionSummary {
                             task: r.task,
-                            name: typ,
                             goroutine: goid,
+                            name: typ,
                             start: None,
                             end: None,
                             frame: Frame::default(),
-                            stats: ExecStats::default(),
+                            stats: PackedStats::default(),
                         });
-                        let task = self.task_mut(r.task);
-                        task.goroutines.insert(goid);
-                        task.t.regions.push(id);
+                        let ts = self.task_slot(r.task);
+                        self.task_goroutine(ts, goid);
+                        self.task_regions.push((ts, id));
                         id
                     }
                 };
-                let g = self.gs.get_mut(&goid).expect("checked");
-                let snap = snapshot(g, t);
-                g.sum.regions.push(id);
-                let reg = &mut self.regions[id as usize];
-                reg.stats = snap.sub(&reg.stats);
-                reg.end = Some(RegionPoint {
-                    time: t,
-                    goroutine: goid,
-                    kind: PointKind::Region { typ },
-                });
+                self.snapshot(slot, t);
+                self.gs.sums[slot].regions.push(id);
+                self.close_region(
+                    id,
+                    Some(RegionPoint {
+                        time: t,
+                        goroutine: goid,
+                        kind: PointKind::Region { typ },
+                    }),
+                );
             }
             EventKind::TaskBegin | EventKind::TaskEnd => {
                 let Some(tk) = ev.task() else { return };
-                let typ = self.strings.intern(tk.typ);
+                let typ = self.strings.intern_cached(tk.typ);
                 let point = TaskPoint {
                     time: t,
                     goroutine: ev.goroutine(),
                     typ,
                     parent: tk.parent,
                 };
-                let begin = ev.kind() == EventKind::TaskBegin;
-                let task = self.task_mut(tk.id);
-                task.t.name = typ;
-                task.goroutines.insert(ev.goroutine());
-                if begin {
-                    task.t.start = Some(point);
+                let ts = self.task_slot(tk.id);
+                self.task_goroutine(ts, ev.goroutine());
+                let task = &mut self.tasks[ts as usize].t;
+                task.name = typ;
+                if ev.kind() == EventKind::TaskBegin {
+                    task.start = Some(point);
                 } else {
-                    task.t.end = Some(point);
+                    task.end = Some(point);
                 }
-                if tk.parent != NO_TASK && task.t.parent.is_none() {
-                    task.t.parent = Some(tk.parent);
-                    self.task_mut(tk.parent).t.children.push(tk.id);
+                if tk.parent != NO_TASK && task.parent.is_none() {
+                    task.parent = Some(tk.parent);
+                    let ps = self.task_slot(tk.parent);
+                    self.task_children.push((ps, tk.id));
                 }
             }
             EventKind::Log => {
@@ -776,12 +1300,12 @@ impl Summarizer {
                 let rec = LogRecord {
                     time: t,
                     goroutine: ev.goroutine(),
-                    category: self.strings.intern(l.category),
-                    message: self.strings.intern(l.message),
+                    category: self.strings.intern_cached(l.category),
+                    message: self.strings.intern_cached(l.message),
                 };
-                let task = self.task_mut(l.task);
-                task.goroutines.insert(ev.goroutine());
-                task.t.logs.push(rec);
+                let ts = self.task_slot(l.task);
+                self.task_goroutine(ts, ev.goroutine());
+                self.task_logs.push((ts, rec));
             }
             _ => {}
         }
@@ -794,44 +1318,24 @@ impl Summarizer {
             return;
         }
         let t = ev.time();
-        let fresh = |creation: Time| GoEntry {
-            sum: GoroutineSummary {
-                id,
-                name: StrId::EMPTY,
-                pc: 0,
-                creation_time: creation,
-                start_time: 0,
-                end_time: 0,
-                regions: Vec::new(),
-                stats: ExecStats::default(),
-            },
-            p: Pending::default(),
-        };
-        // Inserting replaces any earlier goroutine of the same ID.
-        fn put(gs: &mut FxHashMap<GoId, GoEntry>, id: GoId, g: GoEntry) -> &mut GoEntry {
-            match gs.entry(id) {
-                std::collections::hash_map::Entry::Occupied(mut o) => {
-                    o.insert(g);
-                    o.into_mut()
-                }
-                std::collections::hash_map::Entry::Vacant(v) => v.insert(g),
-            }
-        }
 
         // Leaving the old state.
-        let g: &mut GoEntry = match old {
+        let slot = match old {
             GoState::Undetermined => {
                 // First seen mid-life: it existed since the last Sync, in
                 // the state it is now leaving for.
-                let mut g = fresh(self.sync_ts);
-                let dt = t.wrapping_sub(self.sync_ts);
-                let s = &mut g.sum.stats;
+                let sync_ts = self.sync_ts;
+                let reason = if new == GoState::Waiting {
+                    self.strings.intern_cached(st.reason)
+                } else {
+                    StrId::EMPTY
+                };
+                let slot = self.gs.fresh(id, sync_ts);
+                let dt = t.wrapping_sub(sync_ts);
+                let s = &mut self.gs.sums[slot].stats;
                 match new {
                     GoState::Running => s.exec_time = s.exec_time.wrapping_add(dt),
-                    GoState::Waiting => {
-                        let reason = self.strings.intern(st.reason);
-                        add_to(&mut s.block_time, reason, dt);
-                    }
+                    GoState::Waiting => add_to(&mut s.block_time, reason, dt),
                     GoState::Runnable => s.sched_wait_time = s.sched_wait_time.wrapping_add(dt),
                     GoState::Syscall if ev.proc() == NO_PROC => {
                         s.syscall_block_time = s.syscall_block_time.wrapping_add(dt)
@@ -839,187 +1343,327 @@ impl Summarizer {
                     GoState::Syscall => s.syscall_time = s.syscall_time.wrapping_add(dt),
                     _ => {}
                 }
-                put(&mut self.gs, id, g)
+                slot
             }
             GoState::NotExist => {
-                let mut g = fresh(t);
                 // Created inside a region: inherit the innermost region's
                 // task through a synthetic region.
                 let inherited = self
                     .gs
-                    .get(&ev.goroutine())
-                    .and_then(|c| c.p.active_regions.last())
+                    .slot(ev.goroutine())
+                    .and_then(|c| self.gs.pend(c))
+                    .and_then(|p| p.active_regions.last())
                     .map(|&r| self.regions[r as usize].task);
+                let slot = self.gs.fresh(id, t);
                 if let Some(task) = inherited {
-                    let frame = self.frame(&ev.stack());
+                    let frame = self.outer_frame(&ev.stack()).unwrap_or_default();
                     let rid = self.regions.len() as RegionId;
                     self.regions.push(RegionSummary {
                         task,
-                        name: StrId::EMPTY,
                         goroutine: id,
+                        name: StrId::EMPTY,
                         start: Some(RegionPoint {
                             time: t,
                             goroutine: ev.goroutine(),
-                            kind: PointKind::Transition {
-                                goroutine: id,
-                                from: old,
-                                to: new,
-                            },
+                            kind: PointKind::Transition { from: old, to: new },
                         }),
                         end: None,
                         frame,
-                        stats: ExecStats::default(),
+                        stats: PackedStats::default(),
                     });
-                    g.p.active_regions.push(rid);
+                    self.gs.pend_mut(slot).active_regions.push(rid);
                 }
-                put(&mut self.gs, id, g)
+                slot
             }
             _ => {
-                let Some(g) = self.gs.get_mut(&id) else {
+                let Some(slot) = self.gs.slot(id) else {
                     self.skipped += 1;
                     return;
                 };
-                match old {
-                    GoState::Running => {
-                        g.sum.stats.exec_time = g
-                            .sum
-                            .stats
-                            .exec_time
-                            .wrapping_add(t.wrapping_sub(g.p.last_start));
-                        g.p.last_start = 0;
+                let Goroutines {
+                    sums, meta, pends, ..
+                } = &mut self.gs;
+                let s = &mut sums[slot].stats;
+                let p = match meta[slot].pend {
+                    NONE => None,
+                    p => Some(&mut pends[p as usize]),
+                };
+                match (old, p) {
+                    (GoState::Running, p) => {
+                        let last = p.map_or(0, |p| std::mem::take(&mut p.last_start));
+                        s.exec_time = s.exec_time.wrapping_add(t.wrapping_sub(last));
                     }
-                    GoState::Waiting if g.p.last_block != 0 => {
+                    (GoState::Waiting, Some(p)) if p.last_block != 0 => {
                         add_to(
-                            &mut g.sum.stats.block_time,
-                            g.p.last_block_reason,
-                            t.wrapping_sub(g.p.last_block),
+                            &mut s.block_time,
+                            p.last_block_reason,
+                            t.wrapping_sub(p.last_block),
                         );
-                        g.p.last_block = 0;
+                        p.last_block = 0;
                     }
-                    GoState::Runnable if g.p.last_runnable != 0 => {
-                        let s = &mut g.sum.stats;
+                    (GoState::Runnable, Some(p)) if p.last_runnable != 0 => {
                         s.sched_wait_time = s
                             .sched_wait_time
-                            .wrapping_add(t.wrapping_sub(g.p.last_runnable));
-                        g.p.last_runnable = 0;
+                            .wrapping_add(t.wrapping_sub(p.last_runnable));
+                        p.last_runnable = 0;
                     }
-                    GoState::Syscall if g.p.last_syscall != 0 => {
-                        let s = &mut g.sum.stats;
-                        if g.p.last_syscall_block != 0 {
+                    (GoState::Syscall, Some(p)) if p.last_syscall != 0 => {
+                        if p.last_syscall_block != 0 {
                             s.syscall_block_time = s
                                 .syscall_block_time
-                                .wrapping_add(t.wrapping_sub(g.p.last_syscall_block));
-                            s.syscall_time = s.syscall_time.wrapping_add(
-                                g.p.last_syscall_block.wrapping_sub(g.p.last_syscall),
-                            );
-                        } else {
+                                .wrapping_add(t.wrapping_sub(p.last_syscall_block));
                             s.syscall_time = s
                                 .syscall_time
-                                .wrapping_add(t.wrapping_sub(g.p.last_syscall));
+                                .wrapping_add(p.last_syscall_block.wrapping_sub(p.last_syscall));
+                        } else {
+                            s.syscall_time =
+                                s.syscall_time.wrapping_add(t.wrapping_sub(p.last_syscall));
                         }
-                        g.p.last_syscall = 0;
-                        g.p.last_syscall_block = 0;
+                        p.last_syscall = 0;
+                        p.last_syscall_block = 0;
                         // Forget the P binding (P 0 if none: a Go map's zero value).
-                        let p = self.syscalling_g.remove(&id).unwrap_or(0);
-                        self.syscalling_p.remove(&p);
+                        let proc = meta[slot].syscall_p.take().unwrap_or(0);
+                        *self.syscalling_p.get_mut(proc) = None;
                     }
                     _ => {}
                 }
-                g
+                slot
             }
         };
 
         // Name the goroutine by the root of the first stack seen.
-        if g.sum.name == StrId::EMPTY {
-            if let Some(f) = outermost_frame(&st.stack) {
-                g.sum.pc = f.pc;
-                g.sum.name = self.strings.intern(f.func);
+        if self.gs.sums[slot].name == StrId::EMPTY {
+            if let Some(f) = self.outer_frame(&st.stack) {
+                let g = &mut self.gs.sums[slot];
+                g.pc = f.pc;
+                g.name = f.func;
             }
         }
 
         // Entering the new state.
         match new {
             GoState::Running => {
-                g.p.last_start = t;
-                if g.sum.start_time == 0 {
-                    g.sum.start_time = t;
+                let (g, p) = self.gs.both_mut(slot);
+                p.last_start = t;
+                if g.start_time == 0 {
+                    g.start_time = t;
                 }
             }
-            GoState::Runnable => g.p.last_runnable = t,
+            GoState::Runnable => self.gs.pend_mut(slot).last_runnable = t,
             GoState::Waiting | GoState::NotExist => {
                 let reason = if new == GoState::Waiting {
-                    self.strings.intern(st.reason)
+                    self.strings.intern_cached(st.reason)
                 } else {
                     self.forever
                 };
                 if reason != self.forever {
-                    g.p.last_block = t;
-                    g.p.last_block_reason = reason;
+                    let p = self.gs.pend_mut(slot);
+                    p.last_block = t;
+                    p.last_block_reason = reason;
                 } else {
                     // Exited, or blocked forever (treated the same).
                     let end = RegionPoint {
                         time: t,
                         goroutine: ev.goroutine(),
-                        kind: PointKind::Transition {
-                            goroutine: id,
-                            from: old,
-                            to: new,
-                        },
+                        kind: PointKind::Transition { from: old, to: new },
                     };
-                    finalize(g, t, Some(end), &mut self.regions, &self.strings);
+                    self.finalize(slot, t, Some(end));
                 }
             }
             GoState::Syscall => {
-                self.syscalling_p.insert(ev.proc(), id);
-                self.syscalling_g.insert(id, ev.proc());
-                g.p.last_syscall = t;
+                *self.syscalling_p.get_mut(ev.proc()) = Some(id);
+                self.gs.meta[slot].syscall_p = Some(ev.proc());
+                self.gs.pend_mut(slot).last_syscall = t;
             }
             GoState::Undetermined => {}
         }
     }
 
+    /// The goroutine's statistics as of `now`, counting the state it is in
+    /// (`snapshotStat`), into `self.snap`.
+    fn snapshot(&mut self, slot: usize, now: Time) {
+        let g = &self.gs.sums[slot];
+        let s = &mut self.snap;
+        s.load(&g.stats);
+        if s.fixed[4] == 0 {
+            s.fixed[4] = now.wrapping_sub(g.creation_time);
+        }
+        let Some(p) = self.gs.pend(slot) else {
+            return;
+        };
+        if p.last_start != 0 {
+            s.fixed[0] = s.fixed[0].wrapping_add(now.wrapping_sub(p.last_start));
+        }
+        if p.last_runnable != 0 {
+            s.fixed[1] = s.fixed[1].wrapping_add(now.wrapping_sub(p.last_runnable));
+        }
+        if p.last_block != 0 {
+            add_to(
+                &mut s.block,
+                p.last_block_reason,
+                now.wrapping_sub(p.last_block),
+            );
+        }
+        if p.last_syscall != 0 {
+            s.fixed[2] = s.fixed[2].wrapping_add(now.wrapping_sub(p.last_syscall));
+        }
+        if p.last_syscall_block != 0 {
+            // The reference counts this as scheduler wait, on top of the above.
+            s.fixed[1] = s.fixed[1].wrapping_add(now.wrapping_sub(p.last_syscall_block));
+        }
+        for &(name, ts) in &p.last_range {
+            add_to(&mut s.range, name, now.wrapping_sub(ts));
+        }
+    }
+
+    /// Ends a region at `end` with `self.snap` as the goroutine's
+    /// statistics then.
+    fn close_region(&mut self, rid: RegionId, end: Option<RegionPoint>) {
+        let reg = &mut self.regions[rid as usize];
+        let begin = reg.stats;
+        self.stats.unpack(begin, &mut self.begin);
+        // The begin values are not needed any more: reuse their space if
+        // they are the last ones stored.
+        let (off, n) = self.stats.span(begin);
+        if n > 0 && off + n == self.stats.values.len() {
+            self.stats.values.truncate(off);
+        }
+        self.diff.diff(&self.snap, &self.begin);
+        reg.stats = self.packer.pack(&mut self.stats, &self.diff);
+        reg.end = end;
+    }
+
+    /// Closes a goroutine at `now`: final statistics, open regions closed by
+    /// `trigger` (none at the end of the trace) unless it is a system goroutine.
+    fn finalize(&mut self, slot: usize, now: Time, trigger: Option<RegionPoint>) {
+        if let Some(tr) = trigger {
+            self.gs.sums[slot].end_time = tr.time;
+        }
+        self.snapshot(slot, now);
+        let pi = self.gs.meta[slot].pend;
+        if pi != NONE && !is_system_goroutine(self.strings.get(self.gs.sums[slot].name)) {
+            let open = std::mem::take(&mut self.gs.pends[pi as usize].active_regions);
+            for &r in &open {
+                self.close_region(r, trigger);
+                self.gs.sums[slot].regions.push(r);
+            }
+            self.gs.pends[pi as usize].active_regions = open;
+        }
+        self.snap.store(&mut self.gs.sums[slot].stats);
+        self.gs.release(slot);
+    }
+
     /// Ends the analysis: closes what is still open at the last event and
     /// returns the summary.
-    pub fn finish(self) -> Summary {
+    pub fn finish(mut self) -> Summary {
+        let last = self.last_ts;
+        for slot in 0..self.gs.sums.len() {
+            self.finalize(slot, last, None);
+        }
         let Summarizer {
             strings,
             gs,
             tasks,
-            mut regions,
-            last_ts,
+            task_children,
+            task_logs,
+            task_regions,
+            task_goroutines,
+            regions,
+            mut stats,
             first_ts,
+            last_ts,
             skipped,
             ..
         } = self;
-        let mut goroutines: Vec<GoroutineSummary> = Vec::with_capacity(gs.len());
-        for (_, mut g) in gs {
-            finalize(&mut g, last_ts, None, &mut regions, &strings);
+        let mut goroutines = gs.sums;
+        for g in &mut goroutines {
             // By start time, regions without a start first (stable).
-            g.sum
-                .regions
+            g.regions
                 .sort_by_key(|&r| regions[r as usize].start.map(|p| p.time));
-            goroutines.push(g.sum);
         }
-        goroutines.sort_by_key(|g| g.id);
-        let mut tasks: Vec<TaskSummary> = tasks
-            .into_values()
-            .map(|mut ts| {
-                ts.t.goroutines = ts.goroutines.into_iter().collect();
-                ts.t.goroutines.sort_unstable();
-                ts.t
-            })
-            .collect();
-        tasks.sort_by_key(|t| t.id);
+        goroutines.sort_unstable_by_key(|g| g.id);
+
+        // Tasks by ID, their items grouped in shared arrays.
+        let mut order: Vec<u32> = (0..tasks.len() as u32).collect();
+        order.sort_unstable_by_key(|&s| tasks[s as usize].t.id);
+        let mut pos = vec![0u32; tasks.len()];
+        for (i, &s) in order.iter().enumerate() {
+            pos[s as usize] = i as u32;
+        }
+        let mut out: Vec<TaskSummary> =
+            order.iter().map(|&s| tasks[s as usize].t.clone()).collect();
+        drop(tasks);
+        let (children, spans) = group(task_children, &pos);
+        for (t, sp) in out.iter_mut().zip(spans) {
+            t.children = sp;
+        }
+        let (logs, spans) = group(task_logs, &pos);
+        for (t, sp) in out.iter_mut().zip(spans) {
+            t.logs = sp;
+        }
+        let (task_regions, spans) = group(task_regions, &pos);
+        for (t, sp) in out.iter_mut().zip(spans) {
+            t.regions = sp;
+        }
+        let (mut gids, spans) = group(task_goroutines, &pos);
+        let mut goroutine_ids = Vec::with_capacity(gids.len());
+        for (t, sp) in out.iter_mut().zip(spans) {
+            let ids = &mut gids[sp.start as usize..(sp.start + sp.len) as usize];
+            ids.sort_unstable();
+            let start = goroutine_ids.len();
+            for &g in ids.iter() {
+                if goroutine_ids.len() == start || goroutine_ids.last() != Some(&g) {
+                    goroutine_ids.push(g);
+                }
+            }
+            t.goroutines = Span {
+                start: start as u32,
+                len: (goroutine_ids.len() - start) as u32,
+            };
+        }
+        drop(gids);
+        goroutine_ids.shrink_to_fit();
+        stats.values.shrink_to_fit();
         Summary {
             goroutines,
-            tasks,
+            tasks: out,
             regions,
-            strings: Strings { strs: strings.strs },
+            strings: strings.strs,
             start_time: first_ts.unwrap_or(0),
             end_time: last_ts,
             skipped_events: skipped,
+            stats,
+            task_children: children,
+            task_logs: logs,
+            task_regions,
+            task_goroutines: goroutine_ids,
         }
     }
+}
+
+/// Groups `(slot, item)` pairs by `pos[slot]`, keeping their order within
+/// a group: the items, and each group's span.
+fn group<T: Copy>(pairs: Vec<(u32, T)>, pos: &[u32]) -> (Vec<T>, Vec<Span>) {
+    let mut spans = vec![Span::default(); pos.len()];
+    for &(s, _) in &pairs {
+        spans[pos[s as usize] as usize].len += 1;
+    }
+    let mut at = 0u32;
+    for sp in &mut spans {
+        sp.start = at;
+        at += sp.len;
+    }
+    let Some(&(_, first)) = pairs.first() else {
+        return (Vec::new(), spans);
+    };
+    let mut fill: Vec<u32> = spans.iter().map(|s| s.start).collect();
+    let mut out = vec![first; pairs.len()];
+    for (s, v) in pairs {
+        let i = pos[s as usize] as usize;
+        out[fill[i] as usize] = v;
+        fill[i] += 1;
+    }
+    (out, spans)
 }
 
 /// Which goroutines unblocked which (`RelatedGoroutinesV2`): feed every
@@ -1080,69 +1724,4 @@ fn set_time(v: &mut Vec<(StrId, Time)>, k: StrId, t: Time) {
         Some((_, x)) => *x = t,
         None => v.push((k, t)),
     }
-}
-
-/// The goroutine's statistics as of `now`, counting the state it is in
-/// (`snapshotStat`).
-fn snapshot(g: &GoEntry, now: Time) -> ExecStats {
-    let mut r = g.sum.stats.clone();
-    let p = &g.p;
-    if r.total_time == 0 {
-        r.total_time = now.wrapping_sub(g.sum.creation_time);
-    }
-    if p.last_start != 0 {
-        r.exec_time = r.exec_time.wrapping_add(now.wrapping_sub(p.last_start));
-    }
-    if p.last_runnable != 0 {
-        r.sched_wait_time = r
-            .sched_wait_time
-            .wrapping_add(now.wrapping_sub(p.last_runnable));
-    }
-    if p.last_block != 0 {
-        add_to(
-            &mut r.block_time,
-            p.last_block_reason,
-            now.wrapping_sub(p.last_block),
-        );
-    }
-    if p.last_syscall != 0 {
-        r.syscall_time = r
-            .syscall_time
-            .wrapping_add(now.wrapping_sub(p.last_syscall));
-    }
-    if p.last_syscall_block != 0 {
-        // The reference counts this as scheduler wait, on top of the above.
-        r.sched_wait_time = r
-            .sched_wait_time
-            .wrapping_add(now.wrapping_sub(p.last_syscall_block));
-    }
-    for &(name, ts) in &p.last_range {
-        add_to(&mut r.range_time, name, now.wrapping_sub(ts));
-    }
-    r
-}
-
-/// Closes a goroutine at `now`: final statistics, open regions closed by
-/// `trigger` (none at the end of the trace) unless it is a system goroutine.
-fn finalize(
-    g: &mut GoEntry,
-    now: Time,
-    trigger: Option<RegionPoint>,
-    regions: &mut [RegionSummary],
-    strings: &Interner,
-) {
-    if let Some(tr) = trigger {
-        g.sum.end_time = tr.time;
-    }
-    let fin = snapshot(g, now);
-    if !is_system_goroutine(strings.get(g.sum.name)) {
-        for &r in &g.p.active_regions {
-            let reg = &mut regions[r as usize];
-            reg.end = trigger;
-            reg.stats = fin.sub(&reg.stats);
-            g.sum.regions.push(r);
-        }
-    }
-    g.sum.stats = fin;
-    g.p = Pending::default();
 }

@@ -91,7 +91,7 @@ fn region(s: &Summary, r: &RegionSummary) -> String {
         f.pc,
         s.text(f.file),
         f.line,
-        stats(s, &r.stats)
+        stats(s, &s.region_stats(r))
     )
 }
 
@@ -125,13 +125,13 @@ fn dump(s: &Summary, events: usize, ug: &UnblockGraph) -> String {
     }
     for t in &s.tasks {
         let parent = t.parent.map_or("nil".to_string(), |p| p.to_string());
-        let ch: Vec<String> = t.children.iter().map(|c| c.to_string()).collect();
+        let ch: Vec<String> = s.task_children(t).iter().map(|c| c.to_string()).collect();
         let tp = |p: &Option<TaskPoint>, kind: &str| {
             p.map_or("nil".to_string(), |p| {
                 format!("{}/g{}/{kind}", p.time, p.goroutine)
             })
         };
-        let gs: Vec<String> = t.goroutines.iter().map(|g| g.to_string()).collect();
+        let gs: Vec<String> = s.task_goroutines(t).iter().map(|g| g.to_string()).collect();
         let _ = writeln!(
             o,
             "T{} {} parent={parent} children=[{}] start={} end={} goroutines=[{}]",
@@ -142,7 +142,7 @@ fn dump(s: &Summary, events: usize, ug: &UnblockGraph) -> String {
             tp(&t.end, "TaskEnd"),
             gs.join(" ")
         );
-        for l in &t.logs {
+        for l in s.task_logs(t) {
             let _ = writeln!(
                 o,
                 "  log {} g{} {} {}",
@@ -152,7 +152,7 @@ fn dump(s: &Summary, events: usize, ug: &UnblockGraph) -> String {
                 quote(s.str(l.message))
             );
         }
-        for &r in &t.regions {
+        for &r in s.task_regions(t) {
             let _ = writeln!(o, "  {}", region(s, s.region(r)));
         }
     }

@@ -7,6 +7,7 @@
 mod capture_cmd;
 mod debug;
 mod gc_cmd;
+mod mmu_cmd;
 mod pprof_cmd;
 mod summary_cmd;
 mod tabwriter;
@@ -68,11 +69,19 @@ enum Cmd {
     Capture(capture_cmd::CaptureArgs),
     /// Capture repeatedly, keeping the newest captures (or only those meeting a condition).
     Record(capture_cmd::RecordArgs),
-    /// Convert a trace in the reference's text format (or a Go conformance
-    /// `.test` file) to the wire format.
+    /// Goroutine groups by start location, or one group's goroutines with their time breakdown.
+    Goroutines(summary_cmd::GoroutinesArgs),
+    /// User task types with duration histograms, or the matching tasks with their events.
+    Tasks(summary_cmd::TasksArgs),
+    /// User region types with duration histograms, or the matching regions with their time breakdown.
+    Regions(summary_cmd::RegionsArgs),
+    /// Minimum mutator utilization by window size, and the worst windows.
+    Mmu(mmu_cmd::MmuArgs),
     /// Build every goroutine, task and region summary in one pass and print their sizes.
     #[command(hide = true)]
     Summary(summary_cmd::SummaryArgs),
+    /// Convert a trace in the reference's text format (or a Go conformance
+    /// `.test` file) to the wire format.
     #[command(hide = true)]
     TextToWire { input: PathBuf, output: PathBuf },
     /// Open the interactive viewer (the default when only a TRACE is given).
@@ -111,6 +120,10 @@ fn main() -> ExitCode {
         (Some(Cmd::Stats { trace }), _) => debug::stats(&trace),
         (Some(Cmd::Gc(args)), _) => gc_cmd::gc(args),
         (Some(Cmd::Summary(args)), _) => summary_cmd::summary(args),
+        (Some(Cmd::Goroutines(args)), _) => summary_cmd::goroutines(args),
+        (Some(Cmd::Tasks(args)), _) => summary_cmd::tasks(args),
+        (Some(Cmd::Regions(args)), _) => summary_cmd::regions(args),
+        (Some(Cmd::Mmu(args)), _) => mmu_cmd::mmu(args),
         (Some(Cmd::Pprof(args)), _) => pprof_cmd::pprof(args),
         (Some(Cmd::Capture(args)), _) => capture_cmd::capture(args),
         (Some(Cmd::Record(args)), _) => capture_cmd::record(args),

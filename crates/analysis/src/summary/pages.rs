@@ -383,8 +383,10 @@ impl TaskFilter {
         if let Some(text) = &self.logtext {
             let has = |id: StrId| contains(s.str(id), text);
             let hit = has(t.name)
-                || t.regions.iter().any(|&r| has(s.region(r).name))
-                || t.logs.iter().any(|l| has(l.category) || has(l.message));
+                || s.task_regions(t).iter().any(|&r| has(s.region(r).name))
+                || s.task_logs(t)
+                    .iter()
+                    .any(|l| has(l.category) || has(l.message));
             if !hit {
                 return false;
             }
@@ -600,9 +602,10 @@ impl Summary {
     /// The /goroutines table: goroutines grouped by name, by total
     /// execution time descending (ties by name).
     pub fn goroutine_groups(&self) -> Vec<GoroutineGroup> {
-        let mut by_name: BTreeMap<&[u8], GoroutineGroup> = BTreeMap::new();
+        // Interned strings are unique: group by ID, then order by name.
+        let mut by_name: FxHashMap<StrId, GoroutineGroup> = FxHashMap::default();
         for g in &self.goroutines {
-            let e = by_name.entry(self.str(g.name)).or_insert(GoroutineGroup {
+            let e = by_name.entry(g.name).or_insert(GoroutineGroup {
                 name: g.name,
                 count: 0,
                 exec_time: 0,
@@ -611,6 +614,7 @@ impl Summary {
             e.exec_time = e.exec_time.wrapping_add(g.stats.exec_time);
         }
         let mut v: Vec<GoroutineGroup> = by_name.into_values().collect();
+        v.sort_by(|a, b| self.str(a.name).cmp(self.str(b.name)));
         v.sort_by_key(|g| std::cmp::Reverse(g.exec_time));
         v
     }
@@ -654,9 +658,9 @@ impl Summary {
 
     /// The /usertasks table: tasks grouped by type, sorted by type.
     pub fn task_types(&self) -> Vec<TaskType> {
-        let mut by_name: BTreeMap<&[u8], TaskType> = BTreeMap::new();
+        let mut by_name: FxHashMap<StrId, TaskType> = FxHashMap::default();
         for t in &self.tasks {
-            let e = by_name.entry(self.str(t.name)).or_insert_with(|| TaskType {
+            let e = by_name.entry(t.name).or_insert_with(|| TaskType {
                 name: t.name,
                 count: 0,
                 histogram: TimeHistogram::default(),
@@ -666,7 +670,9 @@ impl Summary {
                 e.histogram.add(end.time.wrapping_sub(s.time));
             }
         }
-        by_name.into_values().collect()
+        let mut v: Vec<TaskType> = by_name.into_values().collect();
+        v.sort_by(|a, b| self.str(a.name).cmp(self.str(b.name)));
+        v
     }
 
     /// The /usertask page for a filter: matching tasks, shortest first
@@ -700,16 +706,16 @@ impl Summary {
         if let Some(p) = &t.end {
             raw.push((p.time, p.goroutine, Ev::End));
         }
-        for l in &t.logs {
+        for l in self.task_logs(t) {
             raw.push((l.time, l.goroutine, Ev::Log(l)));
         }
-        for &r in &t.regions {
+        for &r in self.task_regions(t) {
             let r = self.region(r);
             if let Some(p) = &r.start {
-                raw.push((p.time, p.primary_goroutine(), Ev::Region(p, true)));
+                raw.push((p.time, r.primary_goroutine(p), Ev::Region(p, true)));
             }
             if let Some(p) = &r.end {
-                raw.push((p.time, p.primary_goroutine(), Ev::Region(p, false)));
+                raw.push((p.time, r.primary_goroutine(p), Ev::Region(p, false)));
             }
         }
         raw.sort_by_key(|e| e.0);
@@ -769,29 +775,38 @@ impl Summary {
     /// The /userregions table: every region of every goroutine grouped by
     /// type and outermost start frame, sorted by type then PC.
     pub fn region_types(&self) -> Vec<RegionType> {
-        // (type, pc, func, file, line): the reference's order, then the rest of the frame.
-        type Key<'a> = (&'a [u8], u64, &'a [u8], &'a [u8], u64);
-        let mut by_key: BTreeMap<Key<'_>, RegionType> = BTreeMap::new();
+        // Grouped by IDs (interned strings are unique), then ordered by
+        // (type, pc, func, file, line): the reference's order, then the
+        // rest of the frame.
+        let mut by_key: FxHashMap<(StrId, Frame), RegionType> = FxHashMap::default();
         for g in &self.goroutines {
             for &r in &g.regions {
                 let r = self.region(r);
-                let f = r.frame;
-                let key = (
-                    self.str(r.name),
+                let e = by_key
+                    .entry((r.name, r.frame))
+                    .or_insert_with(|| RegionType {
+                        name: r.name,
+                        frame: r.frame,
+                        histogram: TimeHistogram::default(),
+                    });
+                e.histogram.add(self.region_interval(r).1);
+            }
+        }
+        let mut v: Vec<RegionType> = by_key.into_values().collect();
+        v.sort_by(|a, b| {
+            let key = |t: &RegionType| {
+                let f = t.frame;
+                (
+                    self.str(t.name),
                     f.pc,
                     self.str(f.func),
                     self.str(f.file),
                     f.line,
-                );
-                let e = by_key.entry(key).or_insert_with(|| RegionType {
-                    name: r.name,
-                    frame: f,
-                    histogram: TimeHistogram::default(),
-                });
-                e.histogram.add(self.region_interval(r).1);
-            }
-        }
-        by_key.into_values().collect()
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+        v
     }
 
     /// The /userregion page for a filter: the matching regions of every
@@ -808,10 +823,11 @@ impl Summary {
         }
         // Tie order: goroutine, start time (none first), creation order.
         members.sort_by_key(|&(g, r)| (g, self.region(r).start.map(|p| p.time), r));
-        let stats: Vec<&ExecStats> = members
+        let stats: Vec<ExecStats> = members
             .iter()
-            .map(|&(_, r)| &self.region(r).stats)
+            .map(|&(_, r)| self.region_stats(self.region(r)))
             .collect();
+        let stats: Vec<&ExecStats> = stats.iter().collect();
         let (columns, rows, order) = stat_table(self, &stats, sort_by);
         let mut rows: Vec<Option<StatRow>> = rows.into_iter().map(Some).collect();
         RegionPage {
