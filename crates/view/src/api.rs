@@ -129,6 +129,11 @@ impl Lod {
     }
 
     pub fn push(&mut self, s: i64, e: i64, k: u32, g: u32) {
+        self.push_n(s, e, k, g, 1)
+    }
+
+    /// Pushes an item that already stands for `cnt` spans.
+    pub fn push_n(&mut self, s: i64, e: i64, k: u32, g: u32, cnt: u32) {
         let (s, e) = (s.max(self.a), e.min(self.b));
         if e < s {
             return;
@@ -139,13 +144,13 @@ impl Lod {
             self.e.push(e);
             self.k.push(k);
             self.g.push(g);
-            self.n.push(1);
+            self.n.push(cnt);
             return;
         }
         match &mut self.agg {
             Some((as_, ae, n, _, tally)) if s < *as_ + self.px_ns => {
                 *ae = (*ae).max(e);
-                *n += 1;
+                *n += cnt;
                 match tally.iter_mut().find(|x| x.0 == k) {
                     Some(x) => x.1 += e - s,
                     None => tally.push((k, e - s)),
@@ -153,9 +158,15 @@ impl Lod {
             }
             _ => {
                 self.flush();
-                self.agg = Some((s, e, 1, g, vec![(k, e - s)]));
+                self.agg = Some((s, e, cnt, g, vec![(k, e - s)]));
             }
         }
+    }
+
+    /// The merged items: (start, end, k, g, count), absolute times.
+    pub fn into_parts(mut self) -> (Vec<i64>, Vec<i64>, Vec<u32>, Vec<u32>, Vec<u32>) {
+        self.flush();
+        (self.s, self.e, self.k, self.g, self.n)
     }
 
     pub fn finish(mut self, t0: i64, gids: Option<&Index>) -> Value {
@@ -197,6 +208,18 @@ impl Lod {
 
 fn spans_tile(ix: &Index, sp: &Spans, a: i64, b: i64, px: u32, gids: bool) -> Value {
     let mut lod = Lod::new(a, b, px);
+    let px_ns = (b - a) / px.max(1) as i64;
+    // Zoomed out, start from the precomputed level nearest below a pixel.
+    if let Some(l) = sp.levels.iter().rev().find(|l| l.px_ns <= px_ns) {
+        let lo = l.s.partition_point(|&s| s < a.saturating_sub(l.max_dur));
+        let hi = l.s.partition_point(|&s| s < b);
+        for i in lo..hi.max(lo) {
+            if l.e[i] > a {
+                lod.push_n(l.s[i], l.e[i], l.k[i], l.g[i], l.n[i]);
+            }
+        }
+        return lod.finish(ix.t0, gids.then_some(ix));
+    }
     for i in sp.window(a, b) {
         if sp.end(i) > a {
             lod.push(sp.start(i), sp.end(i), sp.k(i), sp.g[i]);
@@ -209,6 +232,10 @@ fn counter_tile(ix: &Index, c: &Counter, a: i64, b: i64, px: u32) -> Value {
     // Per pixel, the largest value of each series (an envelope), plus the
     // value in force at the window's start.
     let px_ns = ((b - a) / px.max(1) as i64).max(1);
+    let c = match c.level.as_deref() {
+        Some(l) if l.quantum <= px_ns => l,
+        _ => c,
+    };
     let lo = c.t.partition_point(|t| t <= a).saturating_sub(1);
     let hi = c.t.partition_point(|t| t < b);
     let mut ts: Vec<i64> = Vec::new();

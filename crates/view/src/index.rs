@@ -241,6 +241,16 @@ impl TimeCol {
     pub fn bytes(&self) -> usize {
         self.off.len() * 4 + self.base.len() * 12
     }
+    /// All times in order, without a search per element.
+    pub fn iter(&self) -> impl Iterator<Item = i64> + '_ {
+        let mut bi = 0;
+        self.off.iter().enumerate().map(move |(i, &o)| {
+            while bi + 1 < self.first.len() && self.first[bi + 1] as usize <= i {
+                bi += 1;
+            }
+            self.base[bi] + o as i64
+        })
+    }
 }
 
 /// Spans sorted by start: 12 bytes each (plus `k` where a row needs it).
@@ -258,6 +268,20 @@ pub struct Spans {
     pub max_dur: i64,
     /// Whether no two spans overlap, so ends are sorted too.
     disjoint: bool,
+    /// Pre-merged levels for zoomed-out views, finest first.
+    pub levels: Vec<SpanLevel>,
+}
+
+/// A row merged at a fixed resolution (see `api::Lod`).
+#[derive(Default)]
+pub struct SpanLevel {
+    pub px_ns: i64,
+    pub s: Vec<i64>,
+    pub e: Vec<i64>,
+    pub k: Vec<u32>,
+    pub g: Vec<u32>,
+    pub n: Vec<u32>,
+    pub max_dur: i64,
 }
 
 impl Spans {
@@ -305,9 +329,25 @@ impl Spans {
     pub fn bytes(&self) -> usize {
         self.start.bytes() + self.dur.len() * 4 + self.g.len() * 4 + self.k.len() * 4
     }
+    /// Every span as (start, end, g, k), in order.
+    pub fn iter(&self) -> impl Iterator<Item = (i64, i64, u32, u32)> + '_ {
+        self.start.iter().enumerate().map(move |(i, s)| {
+            let e = match self.dur[i] {
+                u32::MAX => self.long[&(i as u32)],
+                d => s + d as i64,
+            };
+            (s, e, self.g[i], self.k(i))
+        })
+    }
+
     fn sort(&mut self) {
         let n = self.len();
-        let sorted = (1..n).all(|i| self.start(i - 1) <= self.start(i));
+        let mut prev = i64::MIN;
+        let sorted = self.start.iter().all(|s| {
+            let ok = prev <= s;
+            prev = s;
+            ok
+        });
         if !sorted {
             let mut v: Vec<(i64, i64, u32, u32)> = (0..n)
                 .map(|i| (self.start(i), self.end(i), self.g[i], self.k(i)))
@@ -318,8 +358,50 @@ impl Spans {
                 self.push(s, e, g, k);
             }
         }
-        self.disjoint = (1..n).all(|i| self.end(i - 1) <= self.start(i));
+        let mut prev_end = i64::MIN;
+        let disjoint = self.iter().all(|(s, e, _, _)| {
+            let ok = prev_end <= s;
+            prev_end = e;
+            ok
+        });
+        self.disjoint = disjoint;
     }
+    /// Precomputes merged levels so zoomed-out tiles touch few items.
+    fn build_levels(&mut self, t0: i64, t1: i64) {
+        self.levels.clear();
+        if self.len() < 20_000 {
+            return;
+        }
+        for shift in [16, 13, 10] {
+            let px = 1u32 << shift;
+            let mut lod = crate::api::Lod::new(t0, t1.max(t0 + 1), px);
+            // Each level merges the one before it.
+            match self.levels.last() {
+                None => {
+                    for (s, e, g, k) in self.iter() {
+                        lod.push(s, e, k, g);
+                    }
+                }
+                Some(l) => {
+                    for i in 0..l.s.len() {
+                        lod.push_n(l.s[i], l.e[i], l.k[i], l.g[i], l.n[i]);
+                    }
+                }
+            }
+            let (s, e, k, g, n) = lod.into_parts();
+            let max_dur = s.iter().zip(&e).map(|(s, e)| e - s).max().unwrap_or(0);
+            self.levels.push(SpanLevel {
+                px_ns: ((t1 - t0) / px as i64).max(1),
+                s,
+                e,
+                k,
+                g,
+                n,
+                max_dur,
+            });
+        }
+    }
+
     /// Indices of spans that may overlap [a, b).
     pub fn window(&self, a: i64, b: i64) -> std::ops::Range<usize> {
         let lo = if self.disjoint {
@@ -351,6 +433,9 @@ pub struct Counter {
     pub n: usize,
     pub names: Vec<&'static str>,
     last_t: i64,
+    /// The same at a coarse resolution, for zoomed-out views.
+    pub level: Option<Box<Counter>>,
+    pub quantum: i64,
 }
 
 impl Counter {
@@ -359,8 +444,35 @@ impl Counter {
             n: names.len(),
             names: names.to_vec(),
             last_t: i64::MIN,
+            quantum: COUNTER_QUANTUM,
             ..Default::default()
         }
+    }
+    /// A coarse copy: per bucket of `quantum`, each series' largest value.
+    fn build_level(&mut self, t0: i64, t1: i64) {
+        let quantum = ((t1 - t0) >> 14).max(COUNTER_QUANTUM * 4);
+        if self.t.len() < 20_000 {
+            return;
+        }
+        let mut l = Counter::new(&self.names);
+        l.quantum = quantum;
+        let mut cur = i64::MIN;
+        for i in 0..self.t.len() {
+            let t = self.t.get(i);
+            let vals = &self.v[i * self.n..(i + 1) * self.n];
+            let bucket = (t - t0) / quantum;
+            if bucket == cur {
+                let k = l.v.len() - self.n;
+                for (j, v) in vals.iter().enumerate() {
+                    l.v[k + j] = l.v[k + j].max(*v);
+                }
+            } else {
+                cur = bucket;
+                l.t.push(t);
+                l.v.extend_from_slice(vals);
+            }
+        }
+        self.level = Some(Box::new(l));
     }
     fn set(&mut self, t: i64, vals: &[f32]) {
         if self.last_t != i64::MIN && t - self.last_t < COUNTER_QUANTUM {
@@ -1254,6 +1366,12 @@ fn finish(mut b: Builder) -> Index {
         s.sort();
     }
     ix.procs.sort_by_key(|p| p.0);
+    let (t0, t1) = (ix.t0, ix.t1);
+    for (_, s) in ix.procs.iter_mut().chain(ix.threads.iter_mut()) {
+        s.build_levels(t0, t1);
+    }
+    ix.gcount.build_level(t0, t1);
+    ix.heap.build_level(t0, t1);
     ix.threads.sort_by_key(|p| p.0);
     for (i, mut v) in std::mem::take(&mut b.ranges).into_iter().enumerate() {
         v.sort_unstable();
@@ -1261,6 +1379,7 @@ fn finish(mut b: Builder) -> Index {
             ix.ranges[i].push(s, e, g, k);
         }
         ix.ranges[i].sort();
+        ix.ranges[i].build_levels(t0, t1);
     }
 
     // Groups by start function.
@@ -1315,6 +1434,9 @@ fn finish(mut b: Builder) -> Index {
     ix.task_rows = (0..lane_end.len()).map(|_| Spans::default()).collect();
     for (i, t) in ix.tasks.iter().enumerate() {
         ix.task_rows[t.lane as usize].push(t.start, t.end, i as u32, t.typ);
+    }
+    for r in &mut ix.task_rows {
+        r.build_levels(t0, t1);
     }
 
     ix.regions
