@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
-const bin = process.env.GOTRACE_BIN || path.join(process.env.CARGO_TARGET_DIR || path.join(root, 'target'), 'debug/gotrace');
+const bin = process.env.GOTRACE_BIN ? path.resolve(root, process.env.GOTRACE_BIN) : path.join(process.env.CARGO_TARGET_DIR || path.join(root, 'target'), 'debug/gotrace');
 const shots = path.join(root, 'target/view-e2e');
 mkdirSync(shots, { recursive: true });
 const corpus = (n) => path.join(root, 'corpus/traces/go1.27', n);

@@ -29,6 +29,8 @@ pub const STATE_NAMES: [&str; 6] = [
 /// "No goroutine/index" marker in u32 columns.
 pub const NONE: u32 = u32::MAX;
 const SEG_LEN: usize = 1 << 16;
+/// Rows with fewer spans than this are merged on the fly.
+const LEVEL_MIN: usize = 20_000;
 /// Counter samples closer than this are coalesced (last value wins).
 const COUNTER_QUANTUM: i64 = 10_000;
 
@@ -367,12 +369,22 @@ impl Spans {
         self.disjoint = disjoint;
     }
     /// Precomputes merged levels so zoomed-out tiles touch few items.
-    fn build_levels(&mut self, t0: i64, t1: i64) {
+    fn build_levels(&mut self, t0: i64, t1: i64, min_len: usize) {
         self.levels.clear();
-        if self.len() < 20_000 {
+        if self.len() < min_len.max(1) {
             return;
         }
-        for shift in [16, 13, 10] {
+        // Finest level first, about 8 spans per item, then 8x coarser each.
+        let mut shifts = Vec::new();
+        let mut sh = 10;
+        while sh <= 24 && (1usize << sh) < self.len() / 8 {
+            shifts.push(sh);
+            sh += 3;
+        }
+        if shifts.is_empty() {
+            shifts.push(10);
+        }
+        for &shift in shifts.iter().rev() {
             let px = 1u32 << shift;
             let mut lod = crate::api::Lod::new(t0, t1.max(t0 + 1), px);
             // Each level merges the one before it.
@@ -671,6 +683,18 @@ impl Index {
             return Some(self.tr(r, k + 1));
         }
         runs.get(ri + 1).map(|r| self.tr(r, 0))
+    }
+
+    /// Rebuilds the merged levels of span rows with at least `min_len`
+    /// spans (tests use it to exercise levels on small traces).
+    pub fn rebuild_levels(&mut self, min_len: usize) {
+        let (t0, t1) = (self.t0, self.t1);
+        for (_, s) in self.procs.iter_mut().chain(self.threads.iter_mut()) {
+            s.build_levels(t0, t1, min_len);
+        }
+        for s in self.ranges.iter_mut().chain(self.task_rows.iter_mut()) {
+            s.build_levels(t0, t1, min_len);
+        }
     }
 
     /// The transition before transition `i` of goroutine g.
@@ -1368,7 +1392,7 @@ fn finish(mut b: Builder) -> Index {
     ix.procs.sort_by_key(|p| p.0);
     let (t0, t1) = (ix.t0, ix.t1);
     for (_, s) in ix.procs.iter_mut().chain(ix.threads.iter_mut()) {
-        s.build_levels(t0, t1);
+        s.build_levels(t0, t1, LEVEL_MIN);
     }
     ix.gcount.build_level(t0, t1);
     ix.heap.build_level(t0, t1);
@@ -1379,7 +1403,7 @@ fn finish(mut b: Builder) -> Index {
             ix.ranges[i].push(s, e, g, k);
         }
         ix.ranges[i].sort();
-        ix.ranges[i].build_levels(t0, t1);
+        ix.ranges[i].build_levels(t0, t1, LEVEL_MIN);
     }
 
     // Groups by start function.
@@ -1436,7 +1460,7 @@ fn finish(mut b: Builder) -> Index {
         ix.task_rows[t.lane as usize].push(t.start, t.end, i as u32, t.typ);
     }
     for r in &mut ix.task_rows {
-        r.build_levels(t0, t1);
+        r.build_levels(t0, t1, LEVEL_MIN);
     }
 
     ix.regions

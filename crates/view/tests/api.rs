@@ -266,6 +266,45 @@ fn coarse_tiles_merge_but_cover_everything() {
 }
 
 #[test]
+fn merged_levels_keep_every_span() {
+    let mut ix = named("sched.trace");
+    let before: Vec<Value> = (0..ix.procs.len())
+        .map(|p| api::tile(&ix, &format!("proc:{p}"), ix.t0, ix.t1, 50).unwrap())
+        .collect();
+    ix.rebuild_levels(0);
+    assert!(ix.procs.iter().all(|p| !p.1.levels.is_empty()));
+    for (p, b) in before.iter().enumerate() {
+        let sp = &ix.procs[p].1;
+        for (a, z, px) in [
+            (ix.t0, ix.t1, 50),
+            (ix.t0 + 1000, ix.t1 / 2 + ix.t0 / 2, 30),
+        ] {
+            let v = api::tile(&ix, &format!("proc:{p}"), a, z, px).unwrap();
+            let n: u64 = v["n"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_u64().unwrap())
+                .sum();
+            let want = (0..sp.len())
+                .filter(|&i| sp.end(i) > a && sp.start(i) < z)
+                .count();
+            assert_eq!(n as usize, want, "proc {p} [{a}, {z})");
+            let s = v["s"].as_array().unwrap();
+            assert!(s.len() <= 2 * px as usize + 2);
+            if a == ix.t0 {
+                // Same extent as merging on the fly.
+                assert_eq!(s.first(), b["s"].as_array().unwrap().first());
+                assert_eq!(
+                    v["e"].as_array().unwrap().last(),
+                    b["e"].as_array().unwrap().last()
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn span_details_have_stacks_with_file_and_line() {
     for name in ["sched.trace", "annotations.trace", "net.trace"] {
         let ix = named(name);
