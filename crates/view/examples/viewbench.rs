@@ -41,7 +41,7 @@ fn main() {
     let procs: usize = ix.procs.iter().map(|p| p.1.bytes()).sum();
     println!(
         "MiB: transitions {:.0}, proc spans {:.0} ({procs}), edges {:.0}, gcount {:.0} ({}), heap {:.0} ({}), regions {:.0}, tasks {:.0}, logs {:.0}, stacks {:.0} ({} frames, {} stacks), goroutines {:.0}",
-        mib(ix.tr_t.len() * 6 + ix.tr_stack.bytes() + ix.runs.len() * 12),
+        mib(ix.tr_t.len() * 5 + ix.tr_stack.bytes() + ix.runs.len() * 12),
         mib(procs),
         mib(ix.edges.t.bytes() + ix.edges.from.len() * 9),
         mib(ix.gcount.t.bytes() + ix.gcount.v.len() * 4), ix.gcount.t.len(),
@@ -160,9 +160,8 @@ fn main() {
         };
         ix.tr_t = Vec::new();
         step("tr_t");
-        ix.tr_state = Vec::new();
-        ix.tr_reason = Vec::new();
-        step("tr_state+reason");
+        ix.tr_code = Vec::new();
+        step("tr_code");
         ix.tr_stack = Default::default();
         step("tr_stack");
         ix.procs = Vec::new();
@@ -184,6 +183,7 @@ fn main() {
         step("logs");
         ix.goroutines = Vec::new();
         ix.gidx = Default::default();
+        ix.gdense = Vec::new();
         ix.groups = Vec::new();
         step("goroutines");
         ix.runs = Vec::new();

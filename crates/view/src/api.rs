@@ -76,7 +76,7 @@ pub fn group(ix: &Index, gi: usize) -> ApiResult {
 
 /// A goroutine by ID: its group and lifetime.
 pub fn goroutine(ix: &Index, id: i64) -> ApiResult {
-    let &g = ix.gidx.get(&id).ok_or("no such goroutine")?;
+    let g = ix.lookup(id).ok_or("no such goroutine")?;
     let gr = &ix.goroutines[g as usize];
     Ok(json!({
         "idx": g, "id": gr.id, "name": ix.g_name(g), "group": gr.group,

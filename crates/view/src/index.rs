@@ -32,7 +32,7 @@ const SEG_LEN: usize = 1 << 16;
 /// Rows with fewer spans than this are merged on the fly.
 const LEVEL_MIN: usize = 20_000;
 /// Counter samples closer than this are coalesced (last value wins).
-const COUNTER_QUANTUM: i64 = 10_000;
+const COUNTER_QUANTUM: i64 = 20_000;
 
 /// Interned strings.
 #[derive(Default)]
@@ -264,8 +264,10 @@ pub struct Spans {
     long: FxHashMap<u32, i64>,
     /// Goroutine index (or other id) shown on the span.
     pub g: Vec<u32>,
-    /// Kind-specific code (a range's name, ...); empty when all are 0.
+    /// Kind-specific code (a range's name, ...); empty while all are 0 or 1.
     k: Vec<u32>,
+    /// Codes as bits while they are all 0 or 1 (e.g. "syscall blocked").
+    bits: Vec<u64>,
     /// Largest duration, to bound backward searches in overlapping rows.
     pub max_dur: i64,
     /// Whether no two spans overlap, so ends are sorted too.
@@ -290,11 +292,17 @@ impl Spans {
     fn push(&mut self, s: i64, e: i64, g: u32, k: u32) {
         let e = e.max(s);
         let i = self.g.len();
-        if k != 0 && self.k.len() < i {
-            self.k.resize(i, 0);
+        if k > 1 && self.k.is_empty() {
+            self.k = (0..i).map(|j| self.k(j)).collect();
+            self.bits = Vec::new();
         }
-        if k != 0 || !self.k.is_empty() {
+        if !self.k.is_empty() {
             self.k.push(k);
+        } else if k == 1 {
+            if self.bits.len() <= i / 64 {
+                self.bits.resize(i / 64 + 1, 0);
+            }
+            self.bits[i / 64] |= 1 << (i % 64);
         }
         self.start.push(s);
         let d = e - s;
@@ -320,7 +328,13 @@ impl Spans {
     }
     #[inline]
     pub fn k(&self, i: usize) -> u32 {
-        self.k.get(i).copied().unwrap_or(0)
+        match self.k.get(i) {
+            Some(&k) => k,
+            None => self
+                .bits
+                .get(i / 64)
+                .map_or(0, |b| (b >> (i % 64)) as u32 & 1),
+        }
     }
     pub fn len(&self) -> usize {
         self.g.len()
@@ -329,7 +343,11 @@ impl Spans {
         self.g.is_empty()
     }
     pub fn bytes(&self) -> usize {
-        self.start.bytes() + self.dur.len() * 4 + self.g.len() * 4 + self.k.len() * 4
+        self.start.bytes()
+            + self.dur.len() * 4
+            + self.g.len() * 4
+            + self.k.len() * 4
+            + self.bits.len() * 8
     }
     /// Every span as (start, end, g, k), in order.
     pub fn iter(&self) -> impl Iterator<Item = (i64, i64, u32, u32)> + '_ {
@@ -555,14 +573,17 @@ pub struct Index {
     pub strings: Strings,
     pub stacks: Stacks,
     pub goroutines: Vec<Goroutine>,
+    /// Goroutine ID → index: IDs below DENSE_IDS through `gdense`, others here.
     pub gidx: FxHashMap<i64, u32>,
+    pub gdense: Vec<u32>,
     /// Groups of goroutines by start function: (name, goroutine indices sorted by ID).
     pub groups: Vec<(u32, Vec<u32>)>,
     // Segmented goroutine transitions.
     pub seg_base: Vec<i64>,
     pub tr_t: Vec<u32>,
-    pub tr_state: Vec<u8>,
-    pub tr_reason: Vec<u8>,
+    /// Per transition, an index into `codes`: the new state and its reason.
+    pub tr_code: Vec<u8>,
+    pub codes: Vec<(u8, u8)>,
     pub tr_stack: StackCol,
     pub reasons: Vec<Box<str>>,
     /// Goroutine g's runs are `runs[run_off[g]..run_off[g+1]]`.
@@ -610,8 +631,8 @@ impl Index {
         Tr {
             i,
             t: self.seg_base[run.seg as usize] + self.tr_t[i] as i64,
-            state: self.tr_state[i],
-            reason: self.tr_reason[i],
+            state: self.codes[self.tr_code[i] as usize].0,
+            reason: self.codes[self.tr_code[i] as usize].1,
             stack: self.tr_stack.get(i),
         }
     }
@@ -683,6 +704,15 @@ impl Index {
             return Some(self.tr(r, k + 1));
         }
         runs.get(ri + 1).map(|r| self.tr(r, 0))
+    }
+
+    /// A goroutine's index by ID.
+    #[inline]
+    pub fn lookup(&self, id: i64) -> Option<u32> {
+        if (0..DENSE_IDS).contains(&id) {
+            return self.gdense.get(id as usize).copied().filter(|&i| i != NONE);
+        }
+        self.gidx.get(&id).copied()
     }
 
     /// Rebuilds the merged levels of span rows with at least `min_len`
@@ -763,8 +793,7 @@ struct GBuild {
 struct Pend {
     g: u32,
     t: i64,
-    state: u8,
-    reason: u8,
+    code: u8,
     stack: u32,
 }
 
@@ -777,13 +806,13 @@ struct Builder {
     ranges: [Vec<(i64, i64, u32, u32)>; 4],
     /// Open regions per goroutine: (type, task, start, stack).
     open_regions: FxHashMap<u32, Vec<(u32, u64, i64, u32)>>,
-    dense: Vec<u32>,
     gb: Vec<GBuild>,
     pend: Vec<Pend>,
     run_g: Vec<u32>,
     proc_map: FxHashMap<i64, u32>,
     thread_map: FxHashMap<i64, u32>,
     reason_map: FxHashMap<Box<[u8]>, u8>,
+    code_map: FxHashMap<(u8, u8), u8>,
     counts: [u64; 6],
     gc_start: Option<i64>,
     stw_start: Option<(i64, u32)>,
@@ -794,10 +823,7 @@ struct Builder {
 impl Builder {
     #[inline]
     fn lookup(&self, id: i64) -> Option<u32> {
-        if (0..DENSE_IDS).contains(&id) {
-            return self.dense.get(id as usize).copied().filter(|&i| i != NONE);
-        }
-        self.ix.gidx.get(&id).copied()
+        self.ix.lookup(id)
     }
 
     fn g(&mut self, id: i64, t: i64) -> u32 {
@@ -805,12 +831,14 @@ impl Builder {
             return i;
         }
         let i = self.ix.goroutines.len() as u32;
-        self.ix.gidx.insert(id, i);
         if (0..DENSE_IDS).contains(&id) {
-            if self.dense.len() <= id as usize {
-                self.dense.resize(id as usize + 1, NONE);
+            let d = &mut self.ix.gdense;
+            if d.len() <= id as usize {
+                d.resize(id as usize + 1, NONE);
             }
-            self.dense[id as usize] = i;
+            d[id as usize] = i;
+        } else {
+            self.ix.gidx.insert(id, i);
         }
         self.ix.goroutines.push(Goroutine {
             id,
@@ -891,8 +919,7 @@ impl Builder {
             while j < keys.len() && (keys[j] >> 32) as u32 == g {
                 let p = &self.pend[keys[j] as u32 as usize];
                 ix.tr_t.push((p.t - base) as u32);
-                ix.tr_state.push(p.state);
-                ix.tr_reason.push(p.reason);
+                ix.tr_code.push(p.code);
                 ix.tr_stack.push(p.stack);
                 j += 1;
             }
@@ -907,7 +934,24 @@ impl Builder {
         self.pend.clear();
     }
 
+    fn code(&mut self, state: u8, reason: u8) -> u8 {
+        if reason == 0 {
+            return state;
+        }
+        if let Some(&c) = self.code_map.get(&(state, reason)) {
+            return c;
+        }
+        let n = self.ix.codes.len();
+        if n > u8::MAX as usize {
+            return state; // Too many kinds of reason: keep the state.
+        }
+        self.ix.codes.push((state, reason));
+        self.code_map.insert((state, reason), n as u8);
+        n as u8
+    }
+
     fn push_tr(&mut self, g: u32, t: i64, state: u8, reason: u8, stack: u32) {
+        let code = self.code(state, reason);
         if let Some(f) = self.pend.first() {
             // Keep offsets within u32 and segments bounded.
             let base = self.pend.iter().take(1).map(|p| p.t).next().unwrap_or(f.t);
@@ -918,13 +962,7 @@ impl Builder {
                 self.flush();
             }
         }
-        self.pend.push(Pend {
-            g,
-            t,
-            state,
-            reason,
-            stack,
-        });
+        self.pend.push(Pend { g, t, code, stack });
     }
 
     fn count(&mut self, t: i64) {
@@ -962,11 +1000,13 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
             stacks: Stacks::new(),
             goroutines: Vec::new(),
             gidx: FxHashMap::default(),
+            gdense: Vec::new(),
             groups: Vec::new(),
             seg_base: Vec::new(),
             tr_t: Vec::new(),
-            tr_state: Vec::new(),
-            tr_reason: Vec::new(),
+            tr_code: Vec::new(),
+            // Codes 0..6 are the states without a reason (and the fallback).
+            codes: (0..6).map(|st| (st, 0)).collect(),
             tr_stack: StackCol::default(),
             reasons: vec!["".into()],
             run_off: Vec::new(),
@@ -993,12 +1033,12 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
         gb: Vec::new(),
         ranges: Default::default(),
         open_regions: FxHashMap::default(),
-        dense: Vec::new(),
         pend: Vec::with_capacity(SEG_LEN),
         run_g: Vec::new(),
         proc_map: FxHashMap::default(),
         thread_map: FxHashMap::default(),
         reason_map: FxHashMap::default(),
+        code_map: FxHashMap::default(),
         counts: [0; 6],
         gc_start: None,
         stw_start: None,
@@ -1010,8 +1050,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
     // address space, not memory, and growing by copying would.
     let est = (total / 8) as usize;
     b.ix.tr_t.reserve(est);
-    b.ix.tr_state.reserve(est);
-    b.ix.tr_reason.reserve(est);
+    b.ix.tr_code.reserve(est);
     b.ix.tr_stack.reserve(est);
     let mut last_progress = 0u64;
     loop {
@@ -1358,7 +1397,6 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
 fn finish(mut b: Builder) -> Index {
     // Free the builder's scratch before the finishing sorts allocate.
     b.gb = Vec::new();
-    b.dense = Vec::new();
     b.pend = Vec::new();
     let ix = &mut b.ix;
     let ng = ix.goroutines.len();
@@ -1398,9 +1436,13 @@ fn finish(mut b: Builder) -> Index {
     ix.heap.build_level(t0, t1);
     ix.threads.sort_by_key(|p| p.0);
     for (i, mut v) in std::mem::take(&mut b.ranges).into_iter().enumerate() {
-        v.sort_unstable();
-        for (s, e, g, k) in v {
+        // Sorted descending and popped, giving memory back as the Spans grow.
+        v.sort_unstable_by(|a, b| b.cmp(a));
+        while let Some((s, e, g, k)) = v.pop() {
             ix.ranges[i].push(s, e, g, k);
+            if v.len() % (1 << 16) == 0 {
+                v.shrink_to_fit();
+            }
         }
         ix.ranges[i].sort();
         ix.ranges[i].build_levels(t0, t1, LEVEL_MIN);
