@@ -31,7 +31,8 @@
 //! Times are nanoseconds (`i64`, like Go's `trace.Time` and
 //! `time.Duration`); differences wrap like Go's int64 arithmetic. Repeated
 //! strings (goroutine names, block reasons, range names, task and region
-//! types, log texts, file names) are interned: a [`StrId`] resolves with
+//! types, log categories, file names) are interned, so equal strings have
+//! equal IDs (log messages, mostly unique, are only stored): a [`StrId`] resolves with
 //! [`Summary::str`].
 //!
 //! # Reference quirks reproduced
@@ -215,6 +216,29 @@ impl Interner {
         let id = self.intern(s);
         self.cache[slot] = (p, s.len(), id.0);
         id
+    }
+
+    /// Adds a string borrowed from the trace's tables without looking it
+    /// up (log messages are mostly unique): only a string seen at the same
+    /// address recently shares an ID. IDs of equal strings may differ.
+    #[inline]
+    fn add_cached(&mut self, s: &[u8]) -> StrId {
+        let p = s.as_ptr() as usize;
+        let slot = cache_slot(p, s.len());
+        let (cp, cl, cid) = self.cache[slot];
+        if cp == p && cl == s.len() && self.strs.get(StrId(cid)) == s {
+            return StrId(cid);
+        }
+        if s.is_empty() {
+            return StrId::EMPTY;
+        }
+        let id = self.strs.ends.len() as u32;
+        self.strs.bytes.extend_from_slice(s);
+        self.strs.ends.push(self.strs.bytes.len());
+        // Keep the chains aligned with the IDs; never reached through them.
+        self.next.push(NONE);
+        self.cache[slot] = (p, s.len(), id);
+        StrId(id)
     }
 
     fn get(&self, id: StrId) -> &[u8] {
@@ -439,6 +463,8 @@ impl StatStore {
 struct Packer {
     ids: FxHashMap<Vec<StrId>, u32>,
     tmp: Vec<StrId>,
+    /// Direct-mapped cache of list IDs, checked against the lists.
+    recent: [u32; 32],
 }
 
 impl Packer {
@@ -446,12 +472,24 @@ impl Packer {
         if kv.is_empty() {
             return 0;
         }
+        let slot =
+            (kv.len() ^ (kv[0].0 .0 as usize).wrapping_mul(31) ^ kv[kv.len() - 1].0 .0 as usize)
+                & 31;
+        let cached = self.recent[slot];
+        if cached != 0 {
+            let keys = st.list(cached);
+            if keys.len() == kv.len() && keys.iter().zip(kv).all(|(a, b)| *a == b.0) {
+                return cached;
+            }
+        }
         self.tmp.clear();
         self.tmp.extend(kv.iter().map(|&(k, _)| k));
         if let Some(&id) = self.ids.get(&self.tmp[..]) {
+            self.recent[slot] = id;
             return id;
         }
         let id = st.lists.len() as u32;
+        self.recent[slot] = id;
         st.lists.push((st.keys.len() as u32, kv.len() as u32));
         st.keys.extend_from_slice(&self.tmp);
         self.ids.insert(self.tmp.clone(), id);
@@ -605,7 +643,8 @@ pub struct LogRecord {
     pub goroutine: GoId,
     /// Category (key).
     pub category: StrId,
-    /// Message.
+    /// Message. Messages are not deduplicated like the other strings:
+    /// compare them with [`Summary::str`], not by ID.
     pub message: StrId,
 }
 
@@ -1301,7 +1340,7 @@ impl Summarizer {
                     time: t,
                     goroutine: ev.goroutine(),
                     category: self.strings.intern_cached(l.category),
-                    message: self.strings.intern_cached(l.message),
+                    message: self.strings.add_cached(l.message),
                 };
                 let ts = self.task_slot(l.task);
                 self.task_goroutine(ts, ev.goroutine());

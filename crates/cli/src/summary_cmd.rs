@@ -89,6 +89,8 @@ pub fn summary(args: SummaryArgs) -> Result<()> {
         s.skipped_events
     )?;
     out.flush()?;
+    // The process ends here: leave the memory to the OS.
+    std::mem::forget(s);
     Ok(())
 }
 

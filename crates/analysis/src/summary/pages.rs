@@ -778,21 +778,31 @@ impl Summary {
         // Grouped by IDs (interned strings are unique), then ordered by
         // (type, pc, func, file, line): the reference's order, then the
         // rest of the frame.
-        let mut by_key: FxHashMap<(StrId, Frame), RegionType> = FxHashMap::default();
+        let mut v: Vec<RegionType> = Vec::new();
+        let mut by_key: FxHashMap<(StrId, Frame), usize> = FxHashMap::default();
+        let mut last: Option<((StrId, Frame), usize)> = None;
         for g in &self.goroutines {
             for &r in &g.regions {
                 let r = self.region(r);
-                let e = by_key
-                    .entry((r.name, r.frame))
-                    .or_insert_with(|| RegionType {
-                        name: r.name,
-                        frame: r.frame,
-                        histogram: TimeHistogram::default(),
-                    });
-                e.histogram.add(self.region_interval(r).1);
+                let key = (r.name, r.frame);
+                let i = match last {
+                    Some((k, i)) if k == key => i,
+                    _ => {
+                        let i = *by_key.entry(key).or_insert_with(|| {
+                            v.push(RegionType {
+                                name: r.name,
+                                frame: r.frame,
+                                histogram: TimeHistogram::default(),
+                            });
+                            v.len() - 1
+                        });
+                        last = Some((key, i));
+                        i
+                    }
+                };
+                v[i].histogram.add(self.region_interval(r).1);
             }
         }
-        let mut v: Vec<RegionType> = by_key.into_values().collect();
         v.sort_by(|a, b| {
             let key = |t: &RegionType| {
                 let f = t.frame;
