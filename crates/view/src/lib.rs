@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod index;
+pub mod pages;
 
 use anyhow::{anyhow, Context, Result};
 use axum::extract::{Query, State};
@@ -17,7 +18,7 @@ use index::Index;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -85,51 +86,52 @@ pub fn run(trace: &Path, opts: ViewOptions) -> Result<()> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
     );
-    // Index in the background so the page can show progress meanwhile.
-    let st = state.clone();
-    let path: PathBuf = trace.to_path_buf();
-    let loader = std::thread::spawn(move || {
-        let pb = indicatif::ProgressBar::new(0);
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{msg} [{bar:40}] {bytes}/{total_bytes} ({elapsed})",
-            )
-            .unwrap()
-            .progress_chars("=> "),
-        );
-        pb.set_message("Loading trace");
-        let started = std::time::Instant::now();
-        let res = load(&path, &mut |d, t| {
-            st.done.store(d, Ordering::Relaxed);
-            st.total.store(t, Ordering::Relaxed);
-            pb.set_length(t);
-            pb.set_position(d);
-        });
-        pb.finish_and_clear();
-        match res {
-            Ok(ix) => {
-                eprintln!(
-                    "Indexed {} events in {:.2} s",
-                    ix.events,
-                    started.elapsed().as_secs_f64()
-                );
-                let _ = st.index.set(ix);
-            }
-            Err(e) => {
-                eprintln!("{e:#}");
-                let _ = st.error.set(format!("{e:#}"));
-            }
-        }
-    });
+    let st_for_server = state.clone();
     eprintln!("Trace viewer is listening on {url}");
     println!("{url}");
     if !opts.no_browser {
         open_browser(&url);
     }
-    let app = router(state);
-    let res = rt.block_on(async move { axum::serve(listener, app).await });
-    let _ = loader.join();
-    res.map_err(|e| anyhow!("serving: {e}"))
+    // Serve right away so the page can show progress, and index on this
+    // thread meanwhile (allocating from the main malloc arena keeps less
+    // freed scratch resident than a helper thread's arena would).
+    let server = rt.spawn(async move { axum::serve(listener, router(st_for_server)).await });
+    let pb = indicatif::ProgressBar::new(0);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {bytes}/{total_bytes} ({elapsed})",
+        )
+        .unwrap()
+        .progress_chars("=> "),
+    );
+    pb.set_message("Loading trace");
+    let started = std::time::Instant::now();
+    let res = load(trace, &mut |d, t| {
+        state.done.store(d, Ordering::Relaxed);
+        state.total.store(t, Ordering::Relaxed);
+        pb.set_length(t);
+        pb.set_position(d);
+    });
+    pb.finish_and_clear();
+    match res {
+        Ok(ix) => {
+            eprintln!(
+                "Indexed {} events in {:.2} s",
+                ix.events,
+                started.elapsed().as_secs_f64()
+            );
+            let _ = state.index.set(ix);
+        }
+        Err(e) => {
+            eprintln!("{e:#}");
+            let _ = state.error.set(format!("{e:#}"));
+        }
+    }
+    match rt.block_on(server) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(anyhow!("serving: {e}")),
+        Err(e) => Err(anyhow!("server task: {e}")),
+    }
 }
 
 /// Opens `url` with `$BROWSER` or `xdg-open`; failure is not an error.

@@ -1,0 +1,686 @@
+//! The analysis pages (issue #5): goroutine analysis, the four blocking
+//! profiles as flame graphs, user tasks and regions, MMU and GC pauses.
+//!
+//! The numbers come from `gotrace-analysis`. The whole-trace analyses
+//! (summary, blocking profiles, GC report, the default MMU curve) are
+//! computed in one pass over the trace file on a background thread, after
+//! the timeline index is built (so the two never hold their peak memory at
+//! once); until then the API answers `503` with `{"loading": true}`.
+//! Per-region and per-window profiles and other MMU flags need a pass of
+//! their own, done on demand on a blocking thread and cached.
+//!
+//! Pages are one embedded HTML shell (`page.html`) and our own script
+//! (`pages.js`), which picks the page from the path.
+
+use crate::AppState;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use gotrace_analysis::gc::{GcAnalyzer, GcReport};
+use gotrace_analysis::goformat::Query;
+use gotrace_analysis::mmu::{MmuCurve, MutatorUtil, UtilFlags};
+use gotrace_analysis::pprof::{
+    region_intervals, BlockingProfiler, BlockingProfiles, FlameNode, IntervalProfiler,
+    IntervalProfiles, Profile, ProfileKind,
+};
+use gotrace_analysis::summary::{
+    RegionFilter, StatColumns, StatRow, Summarizer, Summary, TaskFilter, TimeHistogram,
+};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+const PAGE_HTML: &str = include_str!("../assets/page.html");
+const PAGES_JS: &str = include_str!("../assets/pages.js");
+const PAGES_CSS: &str = include_str!("../assets/pages.css");
+
+/// The paths that serve the page shell.
+pub const PAGE_PATHS: [&str; 8] = [
+    "/goroutines",
+    "/goroutine",
+    "/profile",
+    "/tasks",
+    "/regions",
+    "/mmu",
+    "/gc",
+    "/pages",
+];
+
+/// The default MMU flags of the reference's page: STW, background
+/// workers, assists and sweeping, system-wide.
+pub const DEFAULT_MMU_FLAGS: &str = "stw|background|assist|sweep";
+
+/// Pauses at least this long are highlighted.
+pub const LONG_PAUSE: i64 = 1_000_000;
+
+/// The whole-trace analyses.
+pub struct Analyses {
+    pub summary: Summary,
+    pub profiles: BlockingProfiles,
+    pub gc: GcReport,
+}
+
+/// Profiles computed on demand: over a window, or inside regions.
+enum Extra {
+    Window(BlockingProfiles),
+    Regions(IntervalProfiles),
+}
+
+/// State of the analysis pages.
+pub struct Pages {
+    path: PathBuf,
+    app: Option<Arc<AppState>>,
+    analyses: OnceLock<Analyses>,
+    error: OnceLock<String>,
+    extra: Mutex<Vec<(String, Arc<Extra>)>>,
+    mmu: Mutex<HashMap<String, Arc<Result<MmuCurve, String>>>>,
+}
+
+/// How many on-demand profiles to keep.
+const EXTRA_CACHE: usize = 8;
+
+impl Pages {
+    /// Pages for the trace at `path`. With `app`, the analyses start once
+    /// its index is built (or failed); without, at once.
+    pub fn new(path: &Path, app: Option<Arc<AppState>>) -> Arc<Pages> {
+        Arc::new(Pages {
+            path: path.to_path_buf(),
+            app,
+            analyses: OnceLock::new(),
+            error: OnceLock::new(),
+            extra: Mutex::new(Vec::new()),
+            mmu: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Starts the analyses on a background thread.
+    pub fn start(self: &Arc<Self>) {
+        let p = self.clone();
+        std::thread::spawn(move || {
+            if let Some(app) = &p.app {
+                while app.index.get().is_none() && app.error.get().is_none() {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+            }
+            match analyze(&p.path) {
+                Ok(a) => {
+                    let _ = p.analyses.set(a);
+                }
+                Err(e) => {
+                    let _ = p.error.set(e);
+                }
+            }
+        });
+    }
+
+    /// Computes the analyses now, on this thread.
+    pub fn compute_now(&self) -> Result<&Analyses, String> {
+        if self.analyses.get().is_none() {
+            let a = analyze(&self.path)?;
+            let _ = self.analyses.set(a);
+        }
+        Ok(self.analyses.get().unwrap())
+    }
+
+    /// The analyses, if ready.
+    pub fn analyses(&self) -> Option<&Analyses> {
+        self.analyses.get()
+    }
+
+    fn mmu_curve(&self, flags: &str) -> Arc<Result<MmuCurve, String>> {
+        if let Some(c) = self.mmu.lock().unwrap().get(flags) {
+            return c.clone();
+        }
+        let f = UtilFlags::from_query(flags);
+        let res = (|| {
+            let mut mu = MutatorUtil::new(f);
+            each_event(&self.path, |ev| mu.event(ev))?;
+            Ok(MmuCurve::new(&mu.finish()))
+        })();
+        let res = Arc::new(res);
+        self.mmu
+            .lock()
+            .unwrap()
+            .insert(flags.to_string(), res.clone());
+        res
+    }
+
+    fn extra(
+        &self,
+        key: String,
+        make: impl FnOnce() -> Result<Extra, String>,
+    ) -> Result<Arc<Extra>, String> {
+        if let Some((_, e)) = self.extra.lock().unwrap().iter().find(|(k, _)| *k == key) {
+            return Ok(e.clone());
+        }
+        let e = Arc::new(make()?);
+        let mut c = self.extra.lock().unwrap();
+        c.push((key, e.clone()));
+        if c.len() > EXTRA_CACHE {
+            c.remove(0);
+        }
+        Ok(e)
+    }
+}
+
+/// Calls `f` on every event of the trace file.
+fn each_event(path: &Path, mut f: impl FnMut(&gotrace::Event<'_>)) -> Result<(), String> {
+    let mut r = gotrace::Reader::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    while let Some(ev) = r
+        .read_event()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+    {
+        f(&ev);
+    }
+    Ok(())
+}
+
+/// One pass: summary, blocking profiles and GC report.
+pub fn analyze(path: &Path) -> Result<Analyses, String> {
+    let mut s = Summarizer::new();
+    let mut bp = BlockingProfiler::new();
+    let mut gc = GcAnalyzer::new();
+    each_event(path, |ev| {
+        s.event(ev);
+        bp.event(ev);
+        gc.event(ev);
+    })?;
+    Ok(Analyses {
+        summary: s.finish(),
+        profiles: bp.finish(),
+        gc: gc.finish(),
+    })
+}
+
+fn asset(ct: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, ct),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn json_response(v: Value) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_string(&v).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+fn json_error(code: StatusCode, msg: &str) -> Response {
+    (
+        code,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_string(&json!({"error": msg})).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+#[derive(Clone, Copy)]
+enum Api {
+    Status,
+    GoroutineGroups,
+    GoroutineGroup,
+    Profile,
+    ProfilePprof,
+    TaskTypes,
+    Tasks,
+    RegionTypes,
+    Regions,
+    Mmu,
+    Gc,
+}
+
+/// The routes of the pages and their API, to merge into the viewer's.
+pub fn routes(pages: Arc<Pages>) -> Router {
+    let mut r = Router::new()
+        .route(
+            "/pages.js",
+            get(|| async { asset("text/javascript; charset=utf-8", PAGES_JS) }),
+        )
+        .route(
+            "/pages.css",
+            get(|| async { asset("text/css; charset=utf-8", PAGES_CSS) }),
+        );
+    for p in PAGE_PATHS {
+        r = r.route(
+            p,
+            get(|| async { asset("text/html; charset=utf-8", PAGE_HTML) }),
+        );
+    }
+    let apis = [
+        ("status", Api::Status),
+        ("goroutine-groups", Api::GoroutineGroups),
+        ("goroutine-group", Api::GoroutineGroup),
+        ("profile", Api::Profile),
+        ("profile.pb.gz", Api::ProfilePprof),
+        ("task-types", Api::TaskTypes),
+        ("tasks", Api::Tasks),
+        ("region-types", Api::RegionTypes),
+        ("regions", Api::Regions),
+        ("mmu", Api::Mmu),
+        ("gc", Api::Gc),
+    ];
+    for (name, api) in apis {
+        r = r.route(
+            &format!("/api/pages/{name}"),
+            get(move |s, q| serve(s, q, api)),
+        );
+    }
+    r.with_state(pages)
+}
+
+async fn serve(State(p): State<Arc<Pages>>, RawQuery(raw): RawQuery, api: Api) -> Response {
+    let raw = raw.unwrap_or_default();
+    let res = tokio::task::spawn_blocking(move || handle(&p, &raw, api)).await;
+    match res {
+        Ok(r) => r,
+        Err(e) => json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+fn handle(p: &Pages, raw: &str, api: Api) -> Response {
+    let Some(a) = p.analyses() else {
+        if let Some(e) = p.error.get() {
+            return json_error(StatusCode::INTERNAL_SERVER_ERROR, e);
+        }
+        if let Api::Status = api {
+            return json_response(json!({"ready": false}));
+        }
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"loading":true,"error":"still loading"}"#,
+        )
+            .into_response();
+    };
+    let (q, _) = Query::parse(raw);
+    let res = match api {
+        Api::Status => Ok(json!({"ready": true})),
+        Api::GoroutineGroups => Ok(goroutine_groups(a)),
+        Api::GoroutineGroup => Ok(goroutine_group(a, &q)),
+        Api::Profile => with_profile(p, a, &q, |prof| {
+            let min = q
+                .value("min")
+                .parse::<f64>()
+                .unwrap_or(0.001)
+                .clamp(0.0, 1.0);
+            let (count, delay) = prof.totals();
+            Ok(json!({
+                "kind": prof.kind.name(),
+                "count": count, "delay": delay,
+                "root": flame_json(&prof.flame_graph(min)),
+            })
+            .into())
+        }),
+        Api::ProfilePprof => with_profile(p, a, &q, |prof| {
+            let name = format!("{}.pb.gz", prof.kind.name());
+            Err((
+                [
+                    (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}\""),
+                    ),
+                ],
+                prof.to_pprof(),
+            )
+                .into_response())
+        }),
+        Api::TaskTypes => Ok(task_types(a)),
+        Api::Tasks => Ok(tasks(a, &q)),
+        Api::RegionTypes => Ok(region_types(a)),
+        Api::Regions => Ok(regions(a, &q)),
+        Api::Mmu => mmu(p, a, &q).map_err(|e| json_error(StatusCode::BAD_REQUEST, &e)),
+        Api::Gc => Ok(gc(a)),
+    };
+    match res {
+        Ok(v) => json_response(v),
+        Err(r) => r,
+    }
+}
+
+fn text(s: &Summary, b: &[u8]) -> String {
+    let _ = s;
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn columns_json(c: &StatColumns) -> Value {
+    json!({"stats": c.stats, "ranges": c.ranges, "maxTotal": c.max_total})
+}
+
+fn row_json(r: &StatRow) -> Value {
+    json!({"total": r.total_time, "stats": r.stats, "ranges": r.ranges, "hasRangeTime": r.has_range_time})
+}
+
+fn goroutine_groups(a: &Analyses) -> Value {
+    let s = &a.summary;
+    let groups = s.goroutine_groups();
+    let total: i64 = groups.iter().map(|g| g.exec_time).sum();
+    json!({
+        "t0": s.start_time,
+        "totalExec": total,
+        "groups": groups.iter().map(|g| json!({
+            "name": text(s, s.str(g.name)),
+            "count": g.count,
+            "exec": g.exec_time,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn goroutine_group(a: &Analyses, q: &Query) -> Value {
+    let s = &a.summary;
+    let name = q.first("name").unwrap_or(b"").to_vec();
+    let page = s.goroutine_group(&name, &q.value("sort"));
+    let rows: Vec<Value> = page
+        .rows
+        .iter()
+        .map(|r| {
+            let g = s.goroutine(r.id);
+            let (start, end) = g.map_or((s.start_time, s.end_time), |g| {
+                let st = if g.start_time != 0 {
+                    g.start_time
+                } else {
+                    g.creation_time
+                };
+                let st = if st == 0 { s.start_time } else { st };
+                let en = if g.end_time == 0 {
+                    s.end_time
+                } else {
+                    g.end_time
+                };
+                (st, en)
+            });
+            let mut v = row_json(&r.row);
+            v["id"] = json!(r.id);
+            v["start"] = json!(start - s.start_time);
+            v["end"] = json!(end - s.start_time);
+            v
+        })
+        .collect();
+    json!({
+        "name": text(s, &page.name),
+        "count": page.count,
+        "exec": page.exec_time,
+        "totalExec": page.total_exec_time,
+        "execPercent": page.exec_time_percent(),
+        "columns": columns_json(&page.columns),
+        "rows": rows,
+    })
+}
+
+/// Nearest-rank percentiles of sorted durations: min, p50, p90, p99, max.
+fn percentiles(d: &mut [i64]) -> Value {
+    if d.is_empty() {
+        return Value::Null;
+    }
+    d.sort_unstable();
+    let rank = |q: f64| d[((q * d.len() as f64).ceil() as usize).clamp(1, d.len()) - 1];
+    json!({"min": d[0], "p50": rank(0.5), "p90": rank(0.9), "p99": rank(0.99), "max": d[d.len() - 1]})
+}
+
+fn histogram_json(h: &TimeHistogram) -> Value {
+    json!({
+        "count": h.count,
+        "buckets": h.rows().iter().map(|b| json!({
+            "min": b.min, "max": b.next_min, "count": b.count, "width": b.width,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn task_types(a: &Analyses) -> Value {
+    let s = &a.summary;
+    let mut durs: HashMap<_, Vec<i64>> = HashMap::new();
+    for t in &s.tasks {
+        if let (Some(b), Some(e)) = (t.start, t.end) {
+            durs.entry(t.name)
+                .or_default()
+                .push(e.time.wrapping_sub(b.time));
+        }
+    }
+    let types: Vec<Value> = s
+        .task_types()
+        .iter()
+        .map(|t| {
+            let mut d = durs.remove(&t.name).unwrap_or_default();
+            json!({
+                "type": text(s, s.str(t.name)),
+                "count": t.count,
+                "complete": t.histogram.count,
+                "histogram": histogram_json(&t.histogram),
+                "stats": percentiles(&mut d),
+            })
+        })
+        .collect();
+    json!({"t0": s.start_time, "types": types})
+}
+
+fn tasks(a: &Analyses, q: &Query) -> Value {
+    let s = &a.summary;
+    let f = TaskFilter::from_query(q);
+    let page = s.tasks(&f);
+    let limit = q.value("limit").parse::<usize>().unwrap_or(1000);
+    let tasks: Vec<Value> = page
+        .tasks
+        .iter()
+        .take(limit)
+        .map(|t| {
+            let typ = s
+                .task(t.id)
+                .map(|x| text(s, s.str(x.name)))
+                .unwrap_or_default();
+            json!({
+                "id": t.id, "type": typ, "start": t.start, "duration": t.duration,
+                "complete": t.complete,
+                "events": t.events.iter().map(|e| json!({
+                    "t": e.since_start, "elapsed": e.elapsed, "g": e.goroutine, "what": e.what,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({"title": page.title, "total": page.tasks.len(), "tasks": tasks})
+}
+
+fn region_types(a: &Analyses) -> Value {
+    let s = &a.summary;
+    let mut durs: HashMap<_, Vec<i64>> = HashMap::new();
+    for g in &s.goroutines {
+        for &r in &g.regions {
+            let r = s.region(r);
+            durs.entry((r.name, r.frame))
+                .or_default()
+                .push(s.region_interval(r).1);
+        }
+    }
+    let types: Vec<Value> = s
+        .region_types()
+        .iter()
+        .map(|t| {
+            let mut d = durs.remove(&(t.name, t.frame)).unwrap_or_default();
+            json!({
+                "type": text(s, s.str(t.name)),
+                "pc": format!("{:x}", t.frame.pc),
+                "func": text(s, s.str(t.frame.func)),
+                "file": text(s, s.str(t.frame.file)),
+                "line": t.frame.line,
+                "count": t.histogram.count,
+                "histogram": histogram_json(&t.histogram),
+                "stats": percentiles(&mut d),
+            })
+        })
+        .collect();
+    json!({"t0": s.start_time, "types": types})
+}
+
+fn regions(a: &Analyses, q: &Query) -> Value {
+    let s = &a.summary;
+    let f = RegionFilter::from_query(q);
+    let page = s.regions(&f, &q.value("sort"));
+    let limit = q.value("limit").parse::<usize>().unwrap_or(2000);
+    let rows: Vec<Value> = page
+        .rows
+        .iter()
+        .take(limit)
+        .map(|r| {
+            let reg = s.region(r.region);
+            let (start, dur) = s.region_interval(reg);
+            let mut v = row_json(&r.row);
+            v["goroutine"] = json!(r.goroutine);
+            v["task"] = json!(r.task);
+            v["type"] = json!(text(s, s.str(reg.name)));
+            v["start"] = json!(start - s.start_time);
+            v["duration"] = json!(dur);
+            v
+        })
+        .collect();
+    json!({
+        "title": page.title, "params": page.params, "total": page.rows.len(),
+        "columns": columns_json(&page.columns), "rows": rows,
+    })
+}
+
+fn flame_json(n: &FlameNode) -> Value {
+    json!({
+        "f": n.func, "d": n.delay, "c": n.count,
+        "ch": n.children.iter().map(flame_json).collect::<Vec<_>>(),
+    })
+}
+
+/// Parses an optional time relative to the trace start (ns) into absolute.
+fn rel_time(q: &Query, k: &str, t0: i64) -> Result<Option<i64>, String> {
+    let v = q.value(k);
+    if v.is_empty() {
+        return Ok(None);
+    }
+    v.parse::<f64>()
+        .map(|f| Some(f as i64 + t0))
+        .map_err(|_| format!("bad {k}: {v:?}"))
+}
+
+/// Finds the profile a query asks for (`kind`, `group`, `region` type with
+/// `pc`, `from`/`to` relative ns) and hands it to `f`.
+fn with_profile(
+    p: &Pages,
+    a: &Analyses,
+    q: &Query,
+    f: impl FnOnce(&Profile<'_>) -> Result<Value, Response>,
+) -> Result<Value, Response> {
+    let bad = |m: String| json_error(StatusCode::BAD_REQUEST, &m);
+    let kind_s = q.value("kind");
+    let kind = ProfileKind::from_name(if kind_s.is_empty() { "sched" } else { &kind_s })
+        .ok_or_else(|| bad(format!("bad kind: {kind_s:?}")))?;
+    let t0 = a.summary.start_time;
+    let from = rel_time(q, "from", t0).map_err(bad)?;
+    let to = rel_time(q, "to", t0).map_err(bad)?;
+    let window = match (from, to) {
+        (None, None) => None,
+        (a0, b0) => Some((a0.unwrap_or(i64::MIN / 2), b0.unwrap_or(i64::MAX / 2))),
+    };
+    let group = q
+        .first("group")
+        .map(|g| String::from_utf8_lossy(g).into_owned());
+    let region = q.first("region").map(<[u8]>::to_vec);
+    if let Some(rtype) = region {
+        let mut rq = Query::default();
+        rq.add("type", rtype);
+        if !q.value("pc").is_empty() {
+            rq.add("pc", q.value("pc"));
+        }
+        let filter = RegionFilter::from_query(&rq);
+        let key = format!("region {:?} {:?} {window:?}", filter.typ, filter.pc);
+        let e = p
+            .extra(key, || {
+                let mut ip = IntervalProfiler::new(region_intervals(&a.summary, &filter), window);
+                each_event(&p.path, |ev| ip.event(ev))?;
+                Ok(Extra::Regions(ip.finish()))
+            })
+            .map_err(|e| json_error(StatusCode::INTERNAL_SERVER_ERROR, &e))?;
+        let Extra::Regions(ip) = &*e else {
+            unreachable!()
+        };
+        return f(&ip.profile(kind));
+    }
+    let profiles: Arc<Extra>;
+    let bp = match window {
+        None => &a.profiles,
+        Some((s, e)) => {
+            profiles = p
+                .extra(format!("window {s} {e}"), || {
+                    let mut bp = BlockingProfiler::with_window(s, e);
+                    each_event(&p.path, |ev| bp.event(ev))?;
+                    Ok(Extra::Window(bp.finish()))
+                })
+                .map_err(|e| json_error(StatusCode::INTERNAL_SERVER_ERROR, &e))?;
+            match &*profiles {
+                Extra::Window(bp) => bp,
+                Extra::Regions(_) => unreachable!(),
+            }
+        }
+    };
+    let prof = bp
+        .profile(kind, group.as_deref())
+        .map_err(|e| json_error(StatusCode::NOT_FOUND, &e.to_string()))?;
+    f(&prof)
+}
+
+fn mmu(p: &Pages, a: &Analyses, q: &Query) -> Result<Value, String> {
+    let flags = if q.first("flags").is_some() {
+        q.value("flags")
+    } else {
+        DEFAULT_MMU_FLAGS.to_string()
+    };
+    let curve = p.mmu_curve(&flags);
+    let curve = curve.as_ref().as_ref().map_err(|e| e.clone())?;
+    let t0 = a.summary.start_time;
+    let plot = match curve.plot(false) {
+        Ok(p) => p,
+        Err(e) => return Ok(json!({"flags": flags, "error": e.to_string(), "curve": []})),
+    };
+    let window = match q.value("window").parse::<f64>() {
+        Ok(w) if w >= 1.0 => w as i64,
+        _ => 1_000_000.min(plot.x_max.max(1)),
+    };
+    let worst: Vec<Value> = curve
+        .details(window)
+        .iter()
+        .map(|w| json!({"start": w.time - t0, "end": w.time - t0 + window, "util": w.mutator_util}))
+        .collect();
+    Ok(json!({
+        "flags": flags,
+        "xMin": plot.x_min, "xMax": plot.x_max,
+        "curve": plot.points.iter().map(|p| json!([p.window, p.values.first().copied().unwrap_or(0.0)])).collect::<Vec<_>>(),
+        "window": window,
+        "mmu": curve.mmu(window),
+        "worst": worst,
+    }))
+}
+
+fn gc(a: &Analyses) -> Value {
+    let r = &a.gc;
+    let t0 = a.summary.start_time;
+    let stats = r.pause_stats().map(|s| {
+        json!({"count": s.count, "total": s.total, "p50": s.p50, "p90": s.p90, "p99": s.p99, "max": s.max})
+    });
+    json!({
+        "t0": t0,
+        "traceStart": r.trace_start - t0,
+        "traceEnd": r.trace_end - t0,
+        "longPause": LONG_PAUSE,
+        "stats": stats,
+        "longPauses": r.pauses_over(LONG_PAUSE).len(),
+        "pauses": r.pauses.iter().map(|p| json!({
+            "kind": p.kind, "start": p.start - t0, "duration": p.duration, "g": p.goroutine,
+            "long": p.duration >= LONG_PAUSE,
+        })).collect::<Vec<_>>(),
+        "cycles": r.cycles.iter().map(|c| json!({
+            "start": c.start - t0, "duration": c.duration, "beforeTrace": c.started_before_trace,
+        })).collect::<Vec<_>>(),
+    })
+}
