@@ -15,7 +15,10 @@ Reference: start the trace tool with -http, poll / until it serves (it
 listens only after parsing and splitting), then fetch the first range's
 /jsontrace?view=proc, which is what its first frame needs.
 
-Peak RSS is the server's VmHWM. Standard library only.
+Peak RSS is the server's VmHWM. The reference needs ~170x the trace size
+(1.9 GB for 10 MB; past 17 GB for 100 MB), so it is killed once its RSS
+passes --ref-max-rss (default 8 GiB) and reported as such.
+Standard library only.
 """
 import argparse
 import os
@@ -24,6 +27,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -106,7 +110,18 @@ def ours(binary, trace, timeout):
         p.wait()
 
 
-def reference(go, trace, timeout):
+def rss(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def reference(go, trace, timeout, max_rss):
     tool = subprocess.run([go, "tool", "-n", "trace"], capture_output=True, text=True,
                           check=True).stdout.strip()
     port = free_port()
@@ -115,6 +130,17 @@ def reference(go, trace, timeout):
     t0 = time.time()
     p = subprocess.Popen([tool, f"-http=127.0.0.1:{port}", trace], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, env=env)
+    killed = []
+
+    def watchdog():
+        while p.poll() is None:
+            if rss(p.pid) > max_rss:
+                killed.append(rss(p.pid))
+                p.kill()
+                return
+            time.sleep(0.2)
+
+    threading.Thread(target=watchdog, daemon=True).start()
     try:
         html = poll(base + "/", p, t0 + timeout).decode()
         m = re.search(r"/trace\?view=proc&amp;start=(\d+)&amp;end=(\d+)", html) or \
@@ -122,7 +148,13 @@ def reference(go, trace, timeout):
         q = f"view=proc&start={m.group(1)}&end={m.group(2)}" if m else "view=proc"
         get(f"{base}/jsontrace?{q}", timeout=timeout)
         first = time.time() - t0
+        if killed:
+            raise RuntimeError("killed")
         return {"first": first, "rss": hwm(p.pid)}
+    except Exception as e:
+        if killed:
+            raise RuntimeError(f"killed at {killed[0] / 2**30:.1f} GiB RSS after {time.time() - t0:.0f} s")
+        raise e
     finally:
         p.send_signal(signal.SIGTERM)
         p.wait()
@@ -135,6 +167,7 @@ def main():
     ap.add_argument("--gotrace", default=os.path.join(ROOT, "target/release/gotrace"))
     ap.add_argument("--go", default=os.environ.get("GO", os.path.expanduser("~/.cache/go-1.27.3/bin/go")))
     ap.add_argument("--timeout", type=float, default=float(os.environ.get("REF_TIMEOUT", 600)))
+    ap.add_argument("--ref-max-rss", type=float, default=8.0, help="GiB")
     a = ap.parse_args()
     os.environ.setdefault("GOTOOLCHAIN", "local")
     os.environ.setdefault("GOPROXY", "off")
@@ -146,7 +179,7 @@ def main():
         r = None
         if not a.no_ref:
             try:
-                r = reference(a.go, t, a.timeout)
+                r = reference(a.go, t, a.timeout, a.ref_max_rss * 2**30)
             except Exception as e:  # a timeout or an OOM kill
                 print(f"reference on {t}: {e}", file=sys.stderr)
         ref = f"{r['first']:.2f}\t{r['rss'] / 2**20:.0f}" if r else "-\t-"
