@@ -87,6 +87,10 @@ pub fn run(trace: &Path, opts: ViewOptions) -> Result<()> {
             .unwrap_or_default(),
     );
     let st_for_server = state.clone();
+    // The analysis pages: their own pass over the trace, after the index.
+    let pages = pages::Pages::new(trace, Some(state.clone()));
+    pages.start();
+    let app = router(st_for_server).merge(pages::routes(pages));
     eprintln!("Trace viewer is listening on {url}");
     println!("{url}");
     if !opts.no_browser {
@@ -95,7 +99,7 @@ pub fn run(trace: &Path, opts: ViewOptions) -> Result<()> {
     // Serve right away so the page can show progress, and index on this
     // thread meanwhile (allocating from the main malloc arena keeps less
     // freed scratch resident than a helper thread's arena would).
-    let server = rt.spawn(async move { axum::serve(listener, router(st_for_server)).await });
+    let server = rt.spawn(async move { axum::serve(listener, app).await });
     let pb = indicatif::ProgressBar::new(0);
     pb.set_style(
         indicatif::ProgressStyle::with_template(

@@ -57,7 +57,12 @@ async fn get_raw(app: &Router, uri: &str) -> (StatusCode, Option<String>, Vec<u8
 
 async fn get(app: &Router, uri: &str) -> Value {
     let (st, ct, body) = get_raw(app, uri).await;
-    assert_eq!(st, StatusCode::OK, "{uri}: {}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        st,
+        StatusCode::OK,
+        "{uri}: {}",
+        String::from_utf8_lossy(&body)
+    );
     assert_eq!(ct.as_deref(), Some("application/json"), "{uri}");
     serde_json::from_slice(&body).unwrap()
 }
@@ -113,7 +118,11 @@ async fn goroutine_groups_match_the_summary() {
         for w in &groups {
             let n = String::from_utf8_lossy(s.str(w.name)).into_owned();
             let page = s.goroutine_group(s.str(w.name), "");
-            let v = get(&app, &format!("/api/pages/goroutine-group?name={}", esc(&n))).await;
+            let v = get(
+                &app,
+                &format!("/api/pages/goroutine-group?name={}", esc(&n)),
+            )
+            .await;
             assert_eq!(v["count"], page.count);
             assert_eq!(v["exec"], page.exec_time);
             let rows = v["rows"].as_array().unwrap();
@@ -129,10 +138,19 @@ async fn goroutine_groups_match_the_summary() {
                 let sorted = s.goroutine_group(s.str(w.name), col);
                 let v = get(
                     &app,
-                    &format!("/api/pages/goroutine-group?name={}&sort={}", esc(&n), esc(col)),
+                    &format!(
+                        "/api/pages/goroutine-group?name={}&sort={}",
+                        esc(&n),
+                        esc(col)
+                    ),
                 )
                 .await;
-                let ids: Vec<i64> = v["rows"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+                let ids: Vec<i64> = v["rows"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["id"].as_i64().unwrap())
+                    .collect();
                 let want: Vec<i64> = sorted.rows.iter().map(|r| r.id).collect();
                 assert_eq!(ids, want);
             }
@@ -158,14 +176,22 @@ async fn profiles_match_the_library() {
             assert_eq!(flame_sum(&v["root"]), (delay, count), "{name} {kind:?}");
             // Children never exceed the parent.
             fn check(n: &Value) {
-                let d: i64 = n["ch"].as_array().unwrap().iter().map(|c| c["d"].as_i64().unwrap()).sum();
+                let d: i64 = n["ch"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["d"].as_i64().unwrap())
+                    .sum();
                 assert!(d <= n["d"].as_i64().unwrap());
                 n["ch"].as_array().unwrap().iter().for_each(check);
             }
             check(&v["root"]);
             // The download decodes to the same totals.
-            let (st, _, gz) =
-                get_raw(&app, &format!("/api/pages/profile.pb.gz?kind={}", kind.name())).await;
+            let (st, _, gz) = get_raw(
+                &app,
+                &format!("/api/pages/profile.pb.gz?kind={}", kind.name()),
+            )
+            .await;
             assert_eq!(st, StatusCode::OK);
             let res = app
                 .clone()
@@ -176,19 +202,33 @@ async fn profiles_match_the_library() {
                 )
                 .await
                 .unwrap();
-            let cd = res.headers()[header::CONTENT_DISPOSITION].to_str().unwrap().to_string();
+            let cd = res.headers()[header::CONTENT_DISPOSITION]
+                .to_str()
+                .unwrap()
+                .to_string();
             assert!(cd.starts_with("attachment;"), "{cd}");
             assert_eq!(gz, prof.to_pprof());
             let mut raw = Vec::new();
-            flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut raw).unwrap();
-            let pb = <gotrace_analysis::pprof::proto::PprofProfile as prost::Message>::decode(&raw[..]).unwrap();
-            let (c, d) = pb.sample.iter().fold((0i64, 0i64), |(c, d), s| (c + s.value[0], d + s.value[1]));
+            flate2::read::GzDecoder::new(&gz[..])
+                .read_to_end(&mut raw)
+                .unwrap();
+            let pb =
+                <gotrace_analysis::pprof::proto::PprofProfile as prost::Message>::decode(&raw[..])
+                    .unwrap();
+            let (c, d) = pb
+                .sample
+                .iter()
+                .fold((0i64, 0i64), |(c, d), s| (c + s.value[0], d + s.value[1]));
             assert_eq!((c as u64, d), (count, delay));
         }
         // Per group.
         for g in a.profiles.groups().take(5).collect::<Vec<_>>() {
             let prof = a.profiles.profile(ProfileKind::Sched, Some(g)).unwrap();
-            let v = get(&app, &format!("/api/pages/profile?kind=sched&group={}", esc(g))).await;
+            let v = get(
+                &app,
+                &format!("/api/pages/profile?kind=sched&group={}", esc(g)),
+            )
+            .await;
             assert_eq!(v["delay"], prof.totals().1);
         }
         let (st, _, _) = get_raw(&app, "/api/pages/profile?kind=sched&group=nope.nope").await;
@@ -219,15 +259,32 @@ async fn region_and_window_profiles() {
         let want = ip.profile(kind).totals();
         let v = get(
             &app,
-            &format!("/api/pages/profile?kind={}&region={}&pc={:x}", kind.name(), esc(&typ), t.frame.pc),
+            &format!(
+                "/api/pages/profile?kind={}&region={}&pc={:x}",
+                kind.name(),
+                esc(&typ),
+                t.frame.pc
+            ),
         )
         .await;
-        assert_eq!((v["count"].as_u64().unwrap(), v["delay"].as_i64().unwrap()), want);
+        assert_eq!(
+            (v["count"].as_u64().unwrap(), v["delay"].as_i64().unwrap()),
+            want
+        );
     }
     // A window narrows the whole-trace profile.
-    let whole = a.profiles.profile(ProfileKind::Sched, None).unwrap().totals().1;
+    let whole = a
+        .profiles
+        .profile(ProfileKind::Sched, None)
+        .unwrap()
+        .totals()
+        .1;
     let dur = a.summary.end_time - a.summary.start_time;
-    let v = get(&app, &format!("/api/pages/profile?kind=sched&from=0&to={}", dur / 2)).await;
+    let v = get(
+        &app,
+        &format!("/api/pages/profile?kind=sched&from=0&to={}", dur / 2),
+    )
+    .await;
     assert!(v["delay"].as_i64().unwrap() <= whole);
 }
 
@@ -257,10 +314,20 @@ async fn tasks_and_regions_match_the_summary() {
     // Filters narrow the list, as the library's do.
     let t0 = &types.iter().find(|t| t.histogram.count > 0).unwrap();
     let typ = String::from_utf8_lossy(s.str(t0.name)).into_owned();
-    let b = &t0.histogram.rows().into_iter().find(|b| b.count > 0).unwrap();
+    let b = &t0
+        .histogram
+        .rows()
+        .into_iter()
+        .find(|b| b.count > 0)
+        .unwrap();
     let v = get(
         &app,
-        &format!("/api/pages/tasks?type={}&complete=1&latmin={}ns&latmax={}ns", esc(&typ), b.min, b.next_min),
+        &format!(
+            "/api/pages/tasks?type={}&complete=1&latmin={}ns&latmax={}ns",
+            esc(&typ),
+            b.min,
+            b.next_min
+        ),
     )
     .await;
     let want = s.tasks(&TaskFilter {
@@ -272,7 +339,12 @@ async fn tasks_and_regions_match_the_summary() {
     });
     assert_eq!(v["total"], want.tasks.len());
     assert!(v["total"].as_u64().unwrap() <= all["total"].as_u64().unwrap());
-    let ids: Vec<u64> = v["tasks"].as_array().unwrap().iter().map(|t| t["id"].as_u64().unwrap()).collect();
+    let ids: Vec<u64> = v["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_u64().unwrap())
+        .collect();
     assert_eq!(ids, want.tasks.iter().map(|t| t.id).collect::<Vec<_>>());
     let v = get(&app, "/api/pages/tasks?logtext=zzz-no-such-text").await;
     assert_eq!(v["total"], 0);
@@ -285,15 +357,31 @@ async fn tasks_and_regions_match_the_summary() {
         assert_eq!(g["count"], w.histogram.count);
         assert_eq!(g["pc"], format!("{:x}", w.frame.pc));
         let typ = String::from_utf8_lossy(s.str(w.name)).into_owned();
-        let v = get(&app, &format!("/api/pages/regions?type={}&pc={:x}", esc(&typ), w.frame.pc)).await;
+        let v = get(
+            &app,
+            &format!("/api/pages/regions?type={}&pc={:x}", esc(&typ), w.frame.pc),
+        )
+        .await;
         let page = s.regions(
-            &RegionFilter { typ: Some(typ.into_bytes()), pc: Some(w.frame.pc), ..Default::default() },
+            &RegionFilter {
+                typ: Some(typ.into_bytes()),
+                pc: Some(w.frame.pc),
+                ..Default::default()
+            },
             "",
         );
         assert_eq!(v["total"], page.rows.len());
         assert_eq!(v["total"], w.histogram.count);
-        let gs: Vec<i64> = v["rows"].as_array().unwrap().iter().map(|r| r["goroutine"].as_i64().unwrap()).collect();
-        assert_eq!(gs, page.rows.iter().map(|r| r.goroutine).collect::<Vec<_>>());
+        let gs: Vec<i64> = v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["goroutine"].as_i64().unwrap())
+            .collect();
+        assert_eq!(
+            gs,
+            page.rows.iter().map(|r| r.goroutine).collect::<Vec<_>>()
+        );
     }
 }
 
@@ -332,7 +420,11 @@ async fn mmu_matches_the_library() {
         events(name, |ev| mu.event(ev));
         let curve = MmuCurve::new(&mu.finish());
         let plot = curve.plot(false).unwrap();
-        let v = get(&app, &format!("/api/pages/mmu?flags={}&window=1000000", esc(flags))).await;
+        let v = get(
+            &app,
+            &format!("/api/pages/mmu?flags={}&window=1000000", esc(flags)),
+        )
+        .await;
         let got = v["curve"].as_array().unwrap();
         assert_eq!(got.len(), plot.points.len());
         for (g, w) in got.iter().zip(&plot.points) {
@@ -360,7 +452,10 @@ async fn pages_are_served_with_embedded_assets_only() {
                 if url.starts_with('#') || url.starts_with("data:") {
                     continue;
                 }
-                assert!(url.starts_with('/') && !url.starts_with("//"), "{path}: {url}");
+                assert!(
+                    url.starts_with('/') && !url.starts_with("//"),
+                    "{path}: {url}"
+                );
                 if url.ends_with(".js") || url.ends_with(".css") {
                     let (st, _, b) = get_raw(&app, url).await;
                     assert_eq!(st, StatusCode::OK, "{url}");
