@@ -32,7 +32,10 @@ function fmtDur(ns) {
 }
 const pct = (a, b) => (b > 0 ? `${(a / b * 100).toFixed(2)}%` : '—');
 
-class Loading extends Error {}
+// Replaces an element's children; arrays are flattened, null/false skipped.
+function put(el, ...kids) {
+  el.replaceChildren(...kids.flat(Infinity).filter((k) => k != null && k !== false).map((k) => (k instanceof Node ? k : document.createTextNode(String(k)))));
+}
 
 async function api(url) {
   for (let i = 0; ; i++) {
@@ -180,7 +183,7 @@ const pages = {
 
 function pageIndex() {
   document.title = 'gotrace: analyses';
-  main.replaceChildren(h('h1', {}, 'Analyses'), h('ul', {},
+  put(main, h('h1', {}, 'Analyses'), h('ul', {},
     h('li', {}, h('a', { href: '/' }, 'Timeline')),
     h('li', {}, h('a', { href: '/goroutines' }, 'Goroutine analysis'), ': groups by start function, per-goroutine time breakdown'),
     h('li', {}, h('a', { href: '/profile?kind=net' }, 'Network blocking profile'), ', ',
@@ -200,7 +203,7 @@ async function pageGoroutines() {
   const d = await api('/api/pages/goroutine-groups');
   const max = Math.max(0, ...d.groups.map((g) => g.exec));
   const label = (n) => n === '' ? '(Inactive, no stack trace sampled)' : n;
-  main.replaceChildren(h('h1', {}, 'Goroutines'),
+  put(main, h('h1', {}, 'Goroutines'),
     h('p', {}, 'Goroutines grouped by start location, sorted by total execution time. Click a column to sort, a group for its goroutines.'),
     table([
       { label: 'Start location', get: (g) => g.name, fmt: (g) => h('a', { href: `/goroutines?${qs({ name: g.name })}`, class: 'group' }, label(g.name)) },
@@ -229,7 +232,7 @@ async function pageGroup(name, sort) {
   ];
   const rangeCols = c.ranges.map((l, i) => ({ label: l, num: true, get: (r) => r.ranges[i], fmt: (r) => fmtDur(r.ranges[i]) }));
   const withRanges = d.rows.filter((r) => r.hasRangeTime);
-  main.replaceChildren(
+  put(main, 
     h('h1', {}, 'Goroutines: ', h('span', { class: 'mono' }, name)),
     h('p', {}, h('a', { href: '/goroutines' }, '← all groups')),
     h('table', { class: 'kv' },
@@ -358,13 +361,13 @@ async function pageProfile() {
     history.replaceState(null, '', `/profile?${query}`);
     dl.href = `/api/pages/profile.pb.gz?${query}`;
     document.title = `gotrace: ${names[state.kind]} profile`;
-    out.replaceChildren(h('div', { class: 'muted' }, 'Computing…'));
+    put(out, h('div', { class: 'muted' }, 'Computing…'));
     try {
       const d = await api(`/api/pages/profile?${query}`);
-      if (!d.root.ch.length) { out.replaceChildren(h('p', {}, 'No samples: nothing blocked this way here.')); return; }
-      out.replaceChildren(h('p', {}, `Total delay ${fmtDur(d.delay)} over ${d.count} intervals. Click a frame to zoom, the bar above to zoom out; hover for details.`), flameGraph(d.root, d.delay));
+      if (!d.root.ch.length) { put(out, h('p', {}, 'No samples: nothing blocked this way here.')); return; }
+      put(out, h('p', {}, `Total delay ${fmtDur(d.delay)} over ${d.count} intervals. Click a frame to zoom, the bar above to zoom out; hover for details.`), flameGraph(d.root, d.delay));
     } catch (e) {
-      out.replaceChildren(h('p', { class: 'error' }, String(e.message || e)));
+      put(out, h('p', { class: 'error' }, String(e.message || e)));
     }
   }
   kindSel.onchange = () => { state.kind = kindSel.value; load(); };
@@ -375,7 +378,7 @@ async function pageProfile() {
   };
   const applyWin = () => { state.from = msToNs(fromIn.value.trim()); state.to = msToNs(toIn.value.trim()); load(); };
   fromIn.onchange = applyWin; toIn.onchange = applyWin;
-  main.replaceChildren(h('h1', {}, 'Blocking profiles'),
+  put(main, h('h1', {}, 'Blocking profiles'),
     h('div', { class: 'controls' },
       h('label', {}, 'Profile ', kindSel), h('label', {}, 'Goroutine group ', groupSel), h('label', {}, 'Region ', regionSel),
       h('label', {}, 'From ', fromIn), h('label', {}, 'to ', toIn, ' ms'), dl),
@@ -400,7 +403,7 @@ async function pageTasks() {
     const query = qs(p);
     history.replaceState(null, '', `/tasks?${query}`);
     const r = await api(`/api/pages/tasks?${query}&limit=500`);
-    out.replaceChildren(h('h2', {}, `Tasks: ${r.title || 'all'} — ${r.total}`, r.total > r.tasks.length ? ` (first ${r.tasks.length})` : ''),
+    put(out, h('h2', {}, `Tasks: ${r.title || 'all'} — ${r.total}`, r.total > r.tasks.length ? ` (first ${r.tasks.length})` : ''),
       table([
         { label: 'ID', num: true, get: (t) => t.id, fmt: (t) => tlLink(String(t.id), t.start, t.start + t.duration, { task: t.id }) },
         { label: 'Type', get: (t) => t.type },
@@ -411,9 +414,9 @@ async function pageTasks() {
             h('td', {}, e.g ? tlLink(`G${e.g}`, e.t, e.t + 1, { g: e.g }) : ''), h('td', {}, e.what))))) },
       ], r.tasks));
   }
-  const go = () => list().catch((e) => out.replaceChildren(h('p', { class: 'error' }, String(e.message || e))));
+  const go = () => list().catch((e) => put(out, h('p', { class: 'error' }, String(e.message || e))));
   for (const el of [typeSel, complete, latmin, latmax, logtext]) el.onchange = go;
-  main.replaceChildren(h('h1', {}, 'User-defined tasks'),
+  put(main, h('h1', {}, 'User-defined tasks'),
     table([
       { label: 'Task type', get: (t) => t.type, fmt: (t) => h('a', { href: '#', onclick: (e) => { e.preventDefault(); typeSel.value = t.type; latmin.value = latmax.value = ''; complete.value = ''; go(); } }, t.type || '""') },
       { label: 'Count', num: true, get: (t) => t.count },
@@ -447,7 +450,7 @@ async function pageRegions() {
     history.replaceState(null, '', `/regions?${query}`);
     const r = await api(`/api/pages/regions?${query}&limit=1000`);
     const c = r.columns;
-    out.replaceChildren(h('h2', {}, `Regions: ${r.title || 'all'} — ${r.total}`, r.total > r.rows.length ? ` (first ${r.rows.length})` : ''),
+    put(out, h('h2', {}, `Regions: ${r.title || 'all'} — ${r.total}`, r.total > r.rows.length ? ` (first ${r.rows.length})` : ''),
       type != null ? h('p', {}, 'Blocking profiles of these regions: ', profileLinks({ region: type, pc })) : [],
       table([
         { label: 'Goroutine', num: true, get: (x) => x.goroutine, fmt: (x) => tlLink(String(x.goroutine), x.start, x.start + x.duration, { g: x.goroutine }) },
@@ -460,9 +463,9 @@ async function pageRegions() {
         ...c.stats.map((l, i) => ({ label: l, num: true, get: (x) => x.stats[i], fmt: (x) => fmtDur(x.stats[i]), sort: l })),
       ], r.rows, { onSort: (col) => { if (col.sort != null) { sort = col.sort; go(); } } }));
   }
-  const go = () => list().catch((e) => out.replaceChildren(h('p', { class: 'error' }, String(e.message || e))));
+  const go = () => list().catch((e) => put(out, h('p', { class: 'error' }, String(e.message || e))));
   for (const el of [typeSel, latmin, latmax]) el.onchange = go;
-  main.replaceChildren(h('h1', {}, 'User-defined regions'),
+  put(main, h('h1', {}, 'User-defined regions'),
     table([
       { label: 'Region type', get: (t) => t.type, fmt: (t) => h('a', { href: '#', onclick: (e) => { e.preventDefault(); typeSel.value = key(t); latmin.value = latmax.value = ''; go(); } }, t.type || '""') },
       { label: 'Location', get: (t) => t.func, fmt: (t) => h('span', { class: 'mono', title: `${t.file}:${t.line}` }, t.func ? `${t.func} ${t.file}:${t.line}` : `0x${t.pc}`) },
@@ -534,7 +537,7 @@ async function pageMmu() {
   }
   for (const b of boxes) b.onchange = () => load().catch(showError);
   window.addEventListener('resize', draw);
-  main.replaceChildren(h('h1', {}, 'Minimum mutator utilization'),
+  put(main, h('h1', {}, 'Minimum mutator utilization'),
     h('div', { class: 'controls' }, ...flagNames.map(([k, label], i) => h('label', {}, boxes[i], ` ${label}`))),
     canvas, info, worst);
   await load();
@@ -560,7 +563,7 @@ async function pageGc() {
     histRows.push(h('tr', { class: lo >= d.longPause ? 'long' : null }, h('td', { class: 'num' }, `≥ ${fmtDur(Math.round(lo))}`),
       h('td', {}, h('div', { class: 'hbar', style: `width:${n / maxN * 200}px` })), h('td', { class: 'num' }, n)));
   }
-  main.replaceChildren(h('h1', {}, 'GC and stop-the-world pauses'),
+  put(main, h('h1', {}, 'GC and stop-the-world pauses'),
     s ? h('table', { class: 'kv', id: 'gc-stats' },
       h('tr', {}, h('td', {}, 'Pauses'), h('td', {}, s.count)),
       h('tr', {}, h('td', {}, 'Total'), h('td', {}, fmtDur(s.total))),
@@ -597,7 +600,7 @@ async function start() {
   try {
     await page();
   } catch (e) {
-    main.replaceChildren(h('p', { class: 'error' }, String(e.message || e)));
+    put(main, h('p', { class: 'error' }, String(e.message || e)));
   }
   window.gotracePages = Object.assign(window.gotracePages || {}, { ready: true });
 }

@@ -316,7 +316,7 @@ fn handle(p: &Pages, raw: &str, api: Api) -> Response {
             Ok(json!({
                 "kind": prof.kind.name(),
                 "count": count, "delay": delay,
-                "root": flame_json(&prof.flame_graph(min)),
+                "root": flame_json(&flame_graph(prof, min)),
             })
             .into())
         }),
@@ -544,6 +544,37 @@ fn regions(a: &Analyses, q: &Query) -> Value {
         "title": page.title, "params": page.params, "total": page.rows.len(),
         "columns": columns_json(&page.columns), "rows": rows,
     })
+}
+
+/// The library's flame graph, with the samples that have no stack (a
+/// goroutine that never ran before it blocked, say) as a root child
+/// `(no stack)`, so the root's width is accounted for.
+fn flame_graph(prof: &Profile<'_>, min: f64) -> FlameNode {
+    let mut root = prof.flame_graph(min);
+    let (mut delay, mut count) = (0i64, 0u64);
+    for s in &prof.samples {
+        if prof.stacks.frames(s.stack).is_empty() {
+            delay = delay.wrapping_add(s.delay);
+            count += s.count;
+        }
+    }
+    if delay > 0 || count > 0 {
+        let at = root
+            .children
+            .iter()
+            .position(|c| c.delay < delay)
+            .unwrap_or(root.children.len());
+        root.children.insert(
+            at,
+            FlameNode {
+                func: "(no stack)".into(),
+                delay,
+                count,
+                children: Vec::new(),
+            },
+        );
+    }
+    root
 }
 
 fn flame_json(n: &FlameNode) -> Value {
