@@ -268,6 +268,8 @@ pub struct Spans {
     k: Vec<u32>,
     /// Codes as bits while they are all 0 or 1 (e.g. "syscall blocked").
     bits: Vec<u64>,
+    /// Whether `k` holds the codes (else `bits` does).
+    k_full: bool,
     /// Largest duration, to bound backward searches in overlapping rows.
     pub max_dur: i64,
     /// Whether no two spans overlap, so ends are sorted too.
@@ -292,11 +294,12 @@ impl Spans {
     fn push(&mut self, s: i64, e: i64, g: u32, k: u32) {
         let e = e.max(s);
         let i = self.g.len();
-        if k > 1 && self.k.is_empty() {
+        if k > 1 && !self.k_full {
             self.k = (0..i).map(|j| self.k(j)).collect();
             self.bits = Vec::new();
+            self.k_full = true;
         }
-        if !self.k.is_empty() {
+        if self.k_full {
             self.k.push(k);
         } else if k == 1 {
             if self.bits.len() <= i / 64 {
@@ -328,12 +331,12 @@ impl Spans {
     }
     #[inline]
     pub fn k(&self, i: usize) -> u32 {
-        match self.k.get(i) {
-            Some(&k) => k,
-            None => self
-                .bits
+        if self.k_full {
+            self.k[i]
+        } else {
+            self.bits
                 .get(i / 64)
-                .map_or(0, |b| (b >> (i % 64)) as u32 & 1),
+                .map_or(0, |b| (b >> (i % 64)) as u32 & 1)
         }
     }
     pub fn len(&self) -> usize {
