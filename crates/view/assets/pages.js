@@ -37,7 +37,24 @@ function put(el, ...kids) {
   el.replaceChildren(...kids.flat(Infinity).filter((k) => k != null && k !== false).map((k) => (k instanceof Node ? k : document.createTextNode(String(k)))));
 }
 
+// Waits for the analyses (the status call starts them) without 503s in
+// the console.
+let ready = null;
+function whenReady() {
+  ready ??= (async () => {
+    for (let i = 0; ; i++) {
+      const st = await (await fetch('/api/pages/status')).json();
+      if (st.ready) { setStatus(''); return; }
+      if (st.error) throw new Error(st.error);
+      setStatus(`Analyzing the trace… (${i * 0.5 | 0} s)`);
+      await new Promise((res) => setTimeout(res, 500));
+    }
+  })();
+  return ready;
+}
+
 async function api(url) {
+  await whenReady();
   for (let i = 0; ; i++) {
     const r = await fetch(url);
     if (r.status === 503) {

@@ -87,9 +87,9 @@ pub fn run(trace: &Path, opts: ViewOptions) -> Result<()> {
             .unwrap_or_default(),
     );
     let st_for_server = state.clone();
-    // The analysis pages: their own pass over the trace, after the index.
+    // The analysis pages: their own pass over the trace, after the index,
+    // once a page asks.
     let pages = pages::Pages::new(trace, Some(state.clone()));
-    pages.start();
     let app = router(st_for_server).merge(pages::routes(pages));
     eprintln!("Trace viewer is listening on {url}");
     println!("{url}");

@@ -3,9 +3,11 @@
 //!
 //! The numbers come from `gotrace-analysis`. The whole-trace analyses
 //! (summary, blocking profiles, GC report, the default MMU curve) are
-//! computed in one pass over the trace file on a background thread, after
-//! the timeline index is built (so the two never hold their peak memory at
-//! once); until then the API answers `503` with `{"loading": true}`.
+//! computed in one pass over the trace file on a background thread, started
+//! by the first request to the pages' API and run after the timeline index
+//! is built (so the two never hold their peak memory at once, and the
+//! timeline alone does not pay for them); until then the API answers `503`
+//! with `{"loading": true}`.
 //! Per-region and per-window profiles and other MMU flags need a pass of
 //! their own, done on demand on a blocking thread and cached.
 //!
@@ -31,6 +33,7 @@ use gotrace_analysis::summary::{
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 const PAGE_HTML: &str = include_str!("../assets/page.html");
@@ -77,6 +80,7 @@ pub struct Pages {
     error: OnceLock<String>,
     extra: Mutex<Vec<(String, Arc<Extra>)>>,
     mmu: Mutex<HashMap<String, Arc<Result<MmuCurve, String>>>>,
+    started: AtomicBool,
 }
 
 /// How many on-demand profiles to keep.
@@ -93,11 +97,17 @@ impl Pages {
             error: OnceLock::new(),
             extra: Mutex::new(Vec::new()),
             mmu: Mutex::new(HashMap::new()),
+            started: AtomicBool::new(false),
         })
     }
 
-    /// Starts the analyses on a background thread.
+    /// Starts the analyses on a background thread (once). The server calls
+    /// this on the first request to the pages' API, so the timeline alone
+    /// does not pay their memory.
     pub fn start(self: &Arc<Self>) {
+        if self.started.swap(true, Ordering::SeqCst) {
+            return;
+        }
         let p = self.clone();
         std::thread::spawn(move || {
             if let Some(app) = &p.app {
@@ -286,8 +296,9 @@ async fn serve(State(p): State<Arc<Pages>>, RawQuery(raw): RawQuery, api: Api) -
     }
 }
 
-fn handle(p: &Pages, raw: &str, api: Api) -> Response {
+fn handle(p: &Arc<Pages>, raw: &str, api: Api) -> Response {
     let Some(a) = p.analyses() else {
+        p.start();
         if let Some(e) = p.error.get() {
             return json_error(StatusCode::INTERNAL_SERVER_ERROR, e);
         }
