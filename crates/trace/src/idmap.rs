@@ -44,7 +44,10 @@ impl<V> IdMap<V> {
         let mask = self.mask();
         let mut i = self.home(key);
         loop {
-            match &self.slots[i] {
+            debug_assert!(i < self.slots.len());
+            // SAFETY: with `len > 0` there are 2^(64 - shift) slots, so
+            // `home` is in bounds, and `mask` keeps every probe in bounds.
+            match unsafe { self.slots.get_unchecked(i) } {
                 None => return None,
                 Some((k, _)) if *k == key => return Some(i),
                 Some(_) => i = (i + 1) & mask,
@@ -52,19 +55,25 @@ impl<V> IdMap<V> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, key: &i64) -> Option<&V> {
         let i = self.find(*key)?;
-        self.slots[i].as_ref().map(|(_, v)| v)
+        // SAFETY: `find` returns in-bounds indices.
+        unsafe { self.slots.get_unchecked(i) }
+            .as_ref()
+            .map(|(_, v)| v)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn get_mut(&mut self, key: &i64) -> Option<&mut V> {
         let i = self.find(*key)?;
-        self.slots[i].as_mut().map(|(_, v)| v)
+        // SAFETY: `find` returns in-bounds indices.
+        unsafe { self.slots.get_unchecked_mut(i) }
+            .as_mut()
+            .map(|(_, v)| v)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn contains_key(&self, key: &i64) -> bool {
         self.find(*key).is_some()
     }

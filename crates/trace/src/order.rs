@@ -362,6 +362,11 @@ impl Queue {
         self.len += 1;
     }
 
+    #[inline(always)]
+    pub fn is_empty(&self) -> bool {
+        self.head == self.len
+    }
+
     /// Moves the oldest entry into `out`; false if empty.
     #[inline]
     pub fn pop_into(&mut self, out: &mut EventData) -> bool {
@@ -396,7 +401,13 @@ pub(crate) struct Ordering {
     /// The current generation's string ID -> interned name, `u32::MAX`
     /// where not yet known. Cleared with each generation.
     name_cache: Vec<u32>,
+    /// Interned name -> the current generation's extra-string ID,
+    /// `u64::MAX` where not yet known. Cleared with each generation.
+    extra_cache: Vec<u64>,
 }
+
+/// Where UserTaskEnd carries its task's parent and type (its extra index).
+static TASK_END_EXTRA: usize = s::SPECS[s::EV_USER_TASK_END as usize].args.len() - 1;
 
 /// String IDs below this have their interned names cached.
 const NAME_CACHE_IDS: u64 = 1 << 16;
@@ -419,6 +430,7 @@ impl Ordering {
             names: FxHashMap::default(),
             name_list: Vec::new(),
             name_cache: Vec::new(),
+            extra_cache: Vec::new(),
         }
     }
 
@@ -439,6 +451,24 @@ impl Ordering {
             self.name_cache[i] = n;
         }
         Some(n)
+    }
+
+    /// The current generation's extra-string ID for interned name `name`,
+    /// as [`EvTable::add_extra_string`] gives it, cached per generation.
+    #[inline]
+    fn extra_id(&mut self, evt: &mut EvTable, name: u32) -> u64 {
+        if let Some(&id) = self.extra_cache.get(name as usize) {
+            if id != u64::MAX {
+                return id;
+            }
+        }
+        let id = evt.add_extra_string(&self.name_list[name as usize]);
+        let i = name as usize;
+        if self.extra_cache.len() <= i {
+            self.extra_cache.resize(i + 1, u64::MAX);
+        }
+        self.extra_cache[i] = id;
+        id
     }
 
     fn intern(&mut self, s: &[u8]) -> u32 {
@@ -471,6 +501,7 @@ impl Ordering {
             self.initial_gen = gen;
         }
         self.name_cache.clear();
+        self.extra_cache.clear();
     }
 
     /// The successful case of the most common events, written straight to
@@ -482,7 +513,7 @@ impl Ordering {
     pub fn advance_fast(
         &mut self,
         ev: &BaseEvent,
-        evt: &EvTable,
+        evt: &mut EvTable,
         m: ThreadId,
         slot: usize,
         gen: u64,
@@ -533,7 +564,7 @@ impl Ordering {
                 st.status = gs::RUNNABLE;
                 st.seq = seq;
             }
-            s::EV_GO_BLOCK | s::EV_GO_STOP => {
+            s::EV_GO_BLOCK | s::EV_GO_STOP | s::EV_GO_DESTROY => {
                 // USER_GO context, a running goroutine.
                 if !has_p || !has_g {
                     return false;
@@ -544,12 +575,73 @@ impl Ordering {
                 if st.status != gs::RUNNING {
                     return false;
                 }
-                st.status = if ev.typ == s::EV_GO_STOP {
-                    gs::RUNNABLE
-                } else {
-                    gs::WAITING
-                };
+                match ev.typ {
+                    s::EV_GO_STOP => st.status = gs::RUNNABLE,
+                    s::EV_GO_BLOCK => st.status = gs::WAITING,
+                    _ => {
+                        self.g.remove(&cur.g);
+                    }
+                }
                 new.g = NO_GOROUTINE;
+            }
+            s::EV_GO_CREATE | s::EV_GO_CREATE_BLOCKED => {
+                // ON_P context; a current goroutine must be running.
+                if !has_p {
+                    return false;
+                }
+                if let Some(st) = self.g.get(&cur.g) {
+                    if st.status != gs::RUNNING {
+                        return false;
+                    }
+                }
+                let new_g = ev.args[0] as i64;
+                if self.g.contains_key(&new_g) {
+                    return false;
+                }
+                let status = if ev.typ == s::EV_GO_CREATE_BLOCKED {
+                    gs::WAITING
+                } else {
+                    gs::RUNNABLE
+                };
+                self.g.insert(new_g, GState::new(status, Seq::new(gen, 0)));
+            }
+            s::EV_USER_TASK_BEGIN => {
+                if !has_p || !has_g {
+                    return false;
+                }
+                let id = ev.args[0];
+                if self.tasks.contains_key(&id) {
+                    return false;
+                }
+                let Some(name) = self.intern_id(evt, ev.args[2]) else {
+                    return false;
+                };
+                // Parent 0 means no parent here, not the background task.
+                let mut parent = ev.args[1];
+                if parent == BACKGROUND_TASK {
+                    parent = NO_TASK;
+                }
+                self.tasks.insert(id, (name, parent));
+                out.ctx = cur;
+                out.base = *ev;
+                out.base.args[1] = parent;
+                return true;
+            }
+            s::EV_USER_TASK_END => {
+                if !has_p || !has_g {
+                    return false;
+                }
+                // Carry the type to the end, which may be in a later
+                // generation whose string table lacks it.
+                let (parent, typ) = match self.tasks.remove(&ev.args[0]) {
+                    Some((name, parent)) => (parent, self.extra_id(evt, name)),
+                    None => (NO_TASK, 0),
+                };
+                out.ctx = cur;
+                out.base = *ev;
+                out.base.args[TASK_END_EXTRA] = parent;
+                out.base.args[TASK_END_EXTRA + 1] = typ;
+                return true;
             }
             s::EV_GO_SYSCALL_BEGIN => {
                 if !has_p || !has_g {

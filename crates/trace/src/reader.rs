@@ -159,9 +159,16 @@ unsafe fn varint_fast(p: *const u8, n: &mut usize) -> Option<u64> {
 
 #[inline(always)]
 unsafe fn varint_fast_multi(p: *const u8, n: &mut usize) -> Option<u64> {
-    let mut i = *n;
-    let mut x = 0u64;
-    let mut shift = 0u32;
+    // The first byte has its high bit set; two bytes are the common case.
+    let b0 = *p.add(*n);
+    let b1 = *p.add(*n + 1);
+    if b1 < 0x80 {
+        *n += 2;
+        return Some((b0 & 0x7f) as u64 | (b1 as u64) << 7);
+    }
+    let mut i = *n + 2;
+    let mut x = (b0 & 0x7f) as u64 | ((b1 & 0x7f) as u64) << 7;
+    let mut shift = 14u32;
     while shift < 63 {
         let b = *p.add(i);
         i += 1;
@@ -389,6 +396,16 @@ fn heap_update(h: &mut [HeapEnt], i: usize) {
     sift_down(h, i);
 }
 
+/// The earliest time among the root's children; `Time::MAX` if none.
+#[inline]
+fn children_min(h: &[HeapEnt]) -> Time {
+    match h {
+        [_, a, b, ..] => a.time.min(b.time),
+        [_, a] => a.time,
+        _ => Time::MAX,
+    }
+}
+
 fn heap_remove(h: &mut Vec<HeapEnt>, mut i: usize) {
     // Bubble i to the root regardless of order, then pop the root.
     while i > 0 {
@@ -472,6 +489,10 @@ pub struct Reader {
     gen: Option<Box<Generation>>,
     /// Min-heap of the Ms with events left, on their next event's time.
     frontier: Vec<HeapEnt>,
+    /// The earliest time among the root's children in `frontier` (`MAX`
+    /// if none), or `MIN` when unknown. While the root's time stays at or
+    /// below it, the root needs no sifting (ties keep the root in place).
+    root_limit: Time,
     /// One cursor per M of the generation, in `Generation::ms` order.
     cursors: Vec<BatchCursor>,
     cpu_next: usize,
@@ -648,6 +669,7 @@ impl Reader {
             gens,
             gen: None,
             frontier: Vec::new(),
+            root_limit: Time::MIN,
             cursors: Vec::new(),
             cpu_next: 0,
             cpu_time: Time::MAX,
@@ -676,6 +698,7 @@ impl Reader {
             gens: Gens::None,
             gen: None,
             frontier: Vec::new(),
+            root_limit: Time::MIN,
             cursors: Vec::new(),
             cpu_next: 0,
             cpu_time: Time::MAX,
@@ -761,6 +784,28 @@ impl Reader {
     /// After an error, the reader is finished. Every generation before the
     /// failure has been yielded in full, followed by a Sync event.
     pub fn read_event(&mut self) -> Result<Option<Event<'_>>> {
+        // The common case, kept free of calls: a v2 trace's next event is
+        // due before any CPU sample and nothing is queued.
+        if !self.done && self.v1.is_none() && self.order.queue.is_empty() {
+            if let Some(root) = self.frontier.first() {
+                if root.time <= self.cpu_time {
+                    if let Err(e) = self.advance_frontier() {
+                        self.done = true;
+                        return Err(e);
+                    }
+                    return Ok(Some(Event {
+                        table: self.gen.as_deref().map(|g| &g.table),
+                        data: &self.cur,
+                    }));
+                }
+            }
+        }
+        self.read_event_slow()
+    }
+
+    /// [`Reader::read_event`] for everything but the common case.
+    #[inline(never)]
+    fn read_event_slow(&mut self) -> Result<Option<Event<'_>>> {
         if self.done {
             return Ok(None);
         }
@@ -850,6 +895,7 @@ impl Reader {
             // Rare: the earliest event cannot happen yet. Try the others in
             // time order (a sorted array is still a valid heap).
             crate::gosort::sort_func(&mut self.frontier, |a, b| a.time.cmp(&b.time));
+            self.root_limit = Time::MIN;
             for i in 1..self.frontier.len() {
                 step = self.try_advance(i)?;
                 if step != Step::NotYet {
@@ -872,31 +918,42 @@ impl Reader {
     fn try_advance(&mut self, i: usize) -> Result<Step> {
         let g = self.gen.as_deref_mut().expect("generation installed");
         let bc = &mut self.cursors[self.frontier[i].ci];
-        let step = if self
-            .order
-            .advance_fast(&bc.ev, &g.table, bc.m, bc.slot, g.gen, &mut self.cur)
-        {
-            Step::Direct
-        } else {
-            match self
+        let step =
+            if self
                 .order
-                .advance(&mut bc.ev, &mut g.table, bc.m, bc.slot, g.gen)
+                .advance_fast(&bc.ev, &mut g.table, bc.m, bc.slot, g.gen, &mut self.cur)
             {
-                Ok(false) => return Ok(Step::NotYet),
-                Ok(true) => Step::Queued,
-                Err(msg) => return Err(order_error(self.version, bc, g, msg)),
-            }
-        };
+                Step::Direct
+            } else {
+                match self
+                    .order
+                    .advance(&mut bc.ev, &mut g.table, bc.m, bc.slot, g.gen)
+                {
+                    Ok(false) => return Ok(Step::NotYet),
+                    Ok(true) => Step::Queued,
+                    Err(msg) => return Err(order_error(self.version, bc, g, msg)),
+                }
+            };
         // The reference checks table references as it yields each event;
         // the event just advanced is yielded next, so check it now.
         if bc.ev_off >= bc.checked_to {
             validate_ids(&bc.ev, g, g.table.bytes.offset + bc.ev_off as u64)?;
         }
         if bc.next_event(g)? {
-            self.frontier[i].time = bc.ev.time;
-            heap_update(&mut self.frontier, i);
+            let t = bc.ev.time;
+            self.frontier[i].time = t;
+            if i != 0 {
+                heap_update(&mut self.frontier, i);
+                self.root_limit = Time::MIN;
+            } else if t > self.root_limit {
+                // Usually the same M goes on being earliest, and the root
+                // stays put without looking at its children.
+                sift_down(&mut self.frontier, 0);
+                self.root_limit = children_min(&self.frontier);
+            }
         } else {
             heap_remove(&mut self.frontier, i);
+            self.root_limit = Time::MIN;
         }
         Ok(step)
     }
@@ -932,6 +989,7 @@ impl Reader {
                 self.cpu_next = 0;
                 self.cpu_time = g.cpu_samples.first().map_or(Time::MAX, |s| s.time);
                 self.frontier.clear();
+                self.root_limit = Time::MIN;
                 self.cursors.clear();
                 for mi in 0..g.ms.len() {
                     let m = g.ms[mi].m;
