@@ -470,3 +470,54 @@ async fn pages_are_served_with_embedded_assets_only() {
     let js = String::from_utf8(js).unwrap();
     assert!(!js.contains("innerHTML"), "pages.js must not use innerHTML");
 }
+
+#[test]
+fn page_times_share_the_timelines_origin() {
+    // Links into the timeline give times relative to the summary's start;
+    // the timeline's are relative to its index's t0: they must agree.
+    for name in ["annotations.trace", "net.trace", "gc.trace"] {
+        let ix = gotrace_view::load(&trace(name), &mut |_, _| {}).unwrap();
+        let s = summary(name);
+        assert_eq!(ix.t0, s.start_time, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn every_endpoint_answers_on_every_corpus_trace() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus/traces/go1.27");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".trace"))
+        .collect();
+    names.sort();
+    for name in names {
+        let (app, _) = app(&name);
+        for uri in [
+            "/api/pages/status",
+            "/api/pages/goroutine-groups",
+            "/api/pages/goroutine-group?name=main.main",
+            "/api/pages/task-types",
+            "/api/pages/tasks",
+            "/api/pages/region-types",
+            "/api/pages/regions",
+            "/api/pages/gc",
+            "/api/pages/mmu",
+            "/api/pages/mmu?flags=perProc|stw&window=100000",
+            "/api/pages/profile?kind=net",
+            "/api/pages/profile?kind=sync",
+            "/api/pages/profile?kind=syscall",
+            "/api/pages/profile?kind=sched&from=0&to=1000000",
+        ] {
+            let (st, ct, body) = get_raw(&app, uri).await;
+            assert_eq!(
+                st,
+                StatusCode::OK,
+                "{name} {uri}: {}",
+                String::from_utf8_lossy(&body)
+            );
+            assert_eq!(ct.as_deref(), Some("application/json"));
+            let _: Value = serde_json::from_slice(&body).unwrap();
+        }
+    }
+}
