@@ -90,7 +90,10 @@ function tlHref(a, b, o = {}) {
   p.set('view', 'timeline');
   p.set('t', `${Math.round(a - pad)},${Math.round(b + pad)}`);
   if (o.g != null) p.set('g', o.g);
-  if (o.task != null) p.set('task', o.task);
+  if (o.task != null) {
+    p.set('task', o.task);
+    p.set('open', 'sec:counters,sec:gc,sec:procs,sec:goroutines,sec:tasks');
+  }
   if (o.range) p.set('range', `${Math.round(a)},${Math.round(b)}`);
   return `/#${p}`;
 }
@@ -563,7 +566,9 @@ async function pageMmu() {
 // ---- GC ----
 async function pageGc() {
   document.title = 'gotrace: GC pauses';
-  const d = await api('/api/pages/gc');
+  const long = new URLSearchParams(location.search).get('long') || '';
+  const d = await api(`/api/pages/gc?${qs({ long })}`);
+  const longIn = h('input', { id: 'long', size: 8, value: long || '1ms', onchange: () => { location.search = qs({ long: longIn.value.trim() }); } });
   const s = d.stats;
   // Log-scale histogram of pause durations: 5 buckets per decade.
   const hist = new Map();
@@ -589,7 +594,7 @@ async function pageGc() {
       h('tr', {}, h('td', {}, 'GC cycles'), h('td', {}, d.cycles.length))) : h('p', {}, 'No stop-the-world pauses in this trace.'),
     histRows.length ? [h('h2', {}, 'Distribution'), h('table', { class: 'histo' }, ...histRows)] : [],
     h('h2', {}, 'Pauses'),
-    h('p', { class: 'muted' }, `Pauses of ${fmtDur(d.longPause)} or more are highlighted. Click a start time to open the timeline there.`),
+    h('p', { class: 'muted' }, 'Highlight pauses of at least ', longIn, ` (${fmtDur(d.longPause)}). Click a start time to open the timeline there.`),
     table([
       { label: '#', num: true, get: (p) => p.i },
       { label: 'Kind', get: (p) => p.kind },

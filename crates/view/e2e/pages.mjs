@@ -183,6 +183,12 @@ await test('gc: pauses, long ones highlighted', async () => {
   const stats = await page.textContent('#gc-stats');
   assert.ok(stats.includes('Pauses'));
   assert.ok(await page.locator('table.data tbody tr').count() > 0);
+  // Highlight pauses over 100µs instead of 1ms (the corpus has none over 1ms).
+  await page.fill('#long', '100us');
+  await page.dispatchEvent('#long', 'change');
+  await page.waitForURL(/long=100us/);
+  await page.waitForFunction(() => window.gotracePages?.ready && document.querySelectorAll('tr.long').length > 0);
+  await shot(page, 'gc-long');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -350,7 +350,7 @@ fn handle(p: &Arc<Pages>, raw: &str, api: Api) -> Response {
         Api::RegionTypes => Ok(region_types(a)),
         Api::Regions => Ok(regions(a, &q)),
         Api::Mmu => mmu(p, a, &q).map_err(|e| json_error(StatusCode::BAD_REQUEST, &e)),
-        Api::Gc => Ok(gc(a)),
+        Api::Gc => Ok(gc(a, &q)),
     };
     match res {
         Ok(v) => json_response(v),
@@ -704,7 +704,13 @@ fn mmu(p: &Pages, a: &Analyses, q: &Query) -> Result<Value, String> {
     }))
 }
 
-fn gc(a: &Analyses) -> Value {
+/// The GC page; `long` (a Go duration, default 1ms) is the highlight
+/// threshold.
+fn gc(a: &Analyses, q: &Query) -> Value {
+    let long = gotrace_analysis::goformat::parse_duration(&q.value("long"))
+        .ok()
+        .filter(|&d| d > 0)
+        .unwrap_or(LONG_PAUSE);
     let r = &a.gc;
     let t0 = a.summary.start_time;
     let stats = r.pause_stats().map(|s| {
@@ -714,12 +720,12 @@ fn gc(a: &Analyses) -> Value {
         "t0": t0,
         "traceStart": r.trace_start - t0,
         "traceEnd": r.trace_end - t0,
-        "longPause": LONG_PAUSE,
+        "longPause": long,
         "stats": stats,
-        "longPauses": r.pauses_over(LONG_PAUSE).len(),
+        "longPauses": r.pauses_over(long).len(),
         "pauses": r.pauses.iter().map(|p| json!({
             "kind": p.kind, "start": p.start - t0, "duration": p.duration, "g": p.goroutine,
-            "long": p.duration >= LONG_PAUSE,
+            "long": p.duration >= long,
         })).collect::<Vec<_>>(),
         "cycles": r.cycles.iter().map(|c| json!({
             "start": c.start - t0, "duration": c.duration, "beforeTrace": c.started_before_trace,

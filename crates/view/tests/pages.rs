@@ -402,6 +402,17 @@ async fn gc_matches_the_report() {
             assert_eq!(v["stats"]["max"], st.max);
             assert_eq!(v["stats"]["count"], st.count);
         }
+        // A lower highlight threshold.
+        let v100 = get(&app, "/api/pages/gc?long=100us").await;
+        assert_eq!(v100["longPause"], 100_000);
+        assert_eq!(v100["longPauses"], r.pauses_over(100_000).len());
+        let marked = v100["pauses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["long"] == true)
+            .count();
+        assert_eq!(marked, r.pauses_over(100_000).len());
         let t0 = v["t0"].as_i64().unwrap();
         for (p, w) in v["pauses"].as_array().unwrap().iter().zip(&r.pauses) {
             assert_eq!(p["start"].as_i64().unwrap() + t0, w.start);
