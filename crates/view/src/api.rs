@@ -98,9 +98,13 @@ pub struct Lod {
     k: Vec<u32>,
     g: Vec<u32>,
     n: Vec<u32>,
-    /// (start, end, count, first g, time per k)
-    agg: Option<(i64, i64, u32, u32, Vec<(u32, i64)>)>,
+    agg: Option<Agg>,
 }
+
+/// An aggregate being built: (start, end, count, first g, time per k).
+type Agg = (i64, i64, u32, u32, Vec<(u32, i64)>);
+/// Merged items as columns: (start, end, k, g, count).
+pub type Parts = (Vec<i64>, Vec<i64>, Vec<u32>, Vec<u32>, Vec<u32>);
 
 impl Lod {
     pub fn new(a: i64, b: i64, px: u32) -> Self {
@@ -164,7 +168,7 @@ impl Lod {
     }
 
     /// The merged items: (start, end, k, g, count), absolute times.
-    pub fn into_parts(mut self) -> (Vec<i64>, Vec<i64>, Vec<u32>, Vec<u32>, Vec<u32>) {
+    pub fn into_parts(mut self) -> Parts {
         self.flush();
         (self.s, self.e, self.k, self.g, self.n)
     }
@@ -480,8 +484,7 @@ pub fn g_span(ix: &Index, g: u32, t: i64) -> ApiResult {
 
 fn span_in(sp: &Spans, t: i64) -> Option<usize> {
     sp.window(t, t + 1)
-        .filter(|&i| sp.start(i) <= t && sp.end(i) >= t)
-        .last()
+        .rfind(|&i| sp.start(i) <= t && sp.end(i) >= t)
 }
 
 /// Details of whatever lies on `row` at absolute time `t`.
