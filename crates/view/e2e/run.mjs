@@ -16,9 +16,14 @@ const shots = path.join(root, 'target/view-e2e');
 mkdirSync(shots, { recursive: true });
 const corpus = (n) => path.join(root, 'corpus/traces/go1.27', n);
 
+// Every server started, so a failing test cannot leave one running.
+const servers = [];
+process.on('exit', () => { for (const p of servers) p.kill(); });
+
 function serve(trace) {
   return new Promise((resolve, reject) => {
     const p = spawn(bin, ['view', '--no-browser', '--http', '127.0.0.1:0', trace], { stdio: ['ignore', 'pipe', 'pipe'] });
+    servers.push(p);
     let out = '';
     p.stdout.on('data', (d) => {
       out += d;
