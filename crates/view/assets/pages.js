@@ -259,7 +259,7 @@ async function pageGroup(name, sort) {
       h('tr', {}, h('td', {}, 'Goroutines'), h('td', {}, d.count)),
       h('tr', {}, h('td', {}, 'Execution time'), h('td', {}, `${fmtDur(d.exec)} (${d.execPercent || '—'} of total program execution time)`)),
       h('tr', {}, h('td', {}, 'Blocking profiles'), h('td', {}, profileLinks({ group: name })))),
-    h('h2', {}, 'Breakdown'),
+    h('h2', {}, 'Breakdown', d.total > d.rows.length ? ` (first ${d.rows.length} of ${d.total})` : ''),
     h('p', { class: 'muted' }, 'Click a column header to sort by it (descending). Click a goroutine to open it in the timeline.'),
     table(cols, d.rows, {
       onSort: (col) => { if (col.sort != null) { location.search = qs({ name, sort: col.sort }); } },

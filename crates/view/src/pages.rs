@@ -313,10 +313,11 @@ fn handle(p: &Arc<Pages>, raw: &str, api: Api) -> Response {
             .into_response();
     };
     let (q, _) = Query::parse(raw);
-    let res = match api {
-        Api::Status => Ok(json!({"ready": true})),
-        Api::GoroutineGroups => Ok(goroutine_groups(a)),
-        Api::GoroutineGroup => Ok(goroutine_group(a, &q)),
+    let ok = |v: Value| json_response(v);
+    match api {
+        Api::Status => ok(json!({"ready": true})),
+        Api::GoroutineGroups => ok(goroutine_groups(a)),
+        Api::GoroutineGroup => ok(goroutine_group(a, &q)),
         Api::Profile => with_profile(p, a, &q, |prof| {
             let min = q
                 .value("min")
@@ -324,16 +325,15 @@ fn handle(p: &Arc<Pages>, raw: &str, api: Api) -> Response {
                 .unwrap_or(0.001)
                 .clamp(0.0, 1.0);
             let (count, delay) = prof.totals();
-            Ok(json!({
+            json_response(json!({
                 "kind": prof.kind.name(),
                 "count": count, "delay": delay,
                 "root": flame_json(&flame_graph(prof, min)),
-            })
-            .into())
+            }))
         }),
         Api::ProfilePprof => with_profile(p, a, &q, |prof| {
             let name = format!("{}.pb.gz", prof.kind.name());
-            Err((
+            (
                 [
                     (header::CONTENT_TYPE, "application/octet-stream".to_string()),
                     (
@@ -343,18 +343,17 @@ fn handle(p: &Arc<Pages>, raw: &str, api: Api) -> Response {
                 ],
                 prof.to_pprof(),
             )
-                .into_response())
+                .into_response()
         }),
-        Api::TaskTypes => Ok(task_types(a)),
-        Api::Tasks => Ok(tasks(a, &q)),
-        Api::RegionTypes => Ok(region_types(a)),
-        Api::Regions => Ok(regions(a, &q)),
-        Api::Mmu => mmu(p, a, &q).map_err(|e| json_error(StatusCode::BAD_REQUEST, &e)),
-        Api::Gc => Ok(gc(a, &q)),
-    };
-    match res {
-        Ok(v) => json_response(v),
-        Err(r) => r,
+        Api::TaskTypes => ok(task_types(a)),
+        Api::Tasks => ok(tasks(a, &q)),
+        Api::RegionTypes => ok(region_types(a)),
+        Api::Regions => ok(regions(a, &q)),
+        Api::Mmu => match mmu(p, a, &q) {
+            Ok(v) => ok(v),
+            Err(e) => json_error(StatusCode::BAD_REQUEST, &e),
+        },
+        Api::Gc => ok(gc(a, &q)),
     }
 }
 
@@ -390,9 +389,11 @@ fn goroutine_group(a: &Analyses, q: &Query) -> Value {
     let s = &a.summary;
     let name = q.first("name").unwrap_or(b"").to_vec();
     let page = s.goroutine_group(&name, &q.value("sort"));
+    let limit = q.value("limit").parse::<usize>().unwrap_or(5000);
     let rows: Vec<Value> = page
         .rows
         .iter()
+        .take(limit)
         .map(|r| {
             let g = s.goroutine(r.id);
             let (start, end) = g.map_or((s.start_time, s.end_time), |g| {
@@ -419,6 +420,7 @@ fn goroutine_group(a: &Analyses, q: &Query) -> Value {
     json!({
         "name": text(s, &page.name),
         "count": page.count,
+        "total": page.rows.len(),
         "exec": page.exec_time,
         "totalExec": page.total_exec_time,
         "execPercent": page.exec_time_percent(),
@@ -612,8 +614,21 @@ fn with_profile(
     p: &Pages,
     a: &Analyses,
     q: &Query,
-    f: impl FnOnce(&Profile<'_>) -> Result<Value, Response>,
-) -> Result<Value, Response> {
+    f: impl FnOnce(&Profile<'_>) -> Response,
+) -> Response {
+    match find_profile(p, a, q, f) {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+// Both arms are responses, returned once: their size does not matter.
+#[allow(clippy::result_large_err)]
+fn find_profile(
+    p: &Pages,
+    a: &Analyses,
+    q: &Query,
+    f: impl FnOnce(&Profile<'_>) -> Response,
+) -> Result<Response, Response> {
     let bad = |m: String| json_error(StatusCode::BAD_REQUEST, &m);
     let kind_s = q.value("kind");
     let kind = ProfileKind::from_name(if kind_s.is_empty() { "sched" } else { &kind_s })
@@ -647,7 +662,7 @@ fn with_profile(
         let Extra::Regions(ip) = &*e else {
             unreachable!()
         };
-        return f(&ip.profile(kind));
+        return Ok(f(&ip.profile(kind)));
     }
     let profiles: Arc<Extra>;
     let bp = match window {
@@ -669,7 +684,7 @@ fn with_profile(
     let prof = bp
         .profile(kind, group.as_deref())
         .map_err(|e| json_error(StatusCode::NOT_FOUND, &e.to_string()))?;
-    f(&prof)
+    Ok(f(&prof))
 }
 
 fn mmu(p: &Pages, a: &Analyses, q: &Query) -> Result<Value, String> {
