@@ -79,8 +79,10 @@ pub struct Pages {
     analyses: OnceLock<Analyses>,
     error: OnceLock<String>,
     extra: Mutex<Vec<(String, Arc<Extra>)>>,
-    mmu: Mutex<HashMap<String, Arc<Result<MmuCurve, String>>>>,
+    mmu: Mutex<HashMap<UtilFlags, Arc<Result<MmuCurve, String>>>>,
     started: AtomicBool,
+    /// Held during an on-demand pass over the trace.
+    pass: Mutex<()>,
 }
 
 /// How many on-demand profiles to keep.
@@ -98,6 +100,7 @@ impl Pages {
             extra: Mutex::new(Vec::new()),
             mmu: Mutex::new(HashMap::new()),
             started: AtomicBool::new(false),
+            pass: Mutex::new(()),
         })
     }
 
@@ -141,20 +144,22 @@ impl Pages {
     }
 
     fn mmu_curve(&self, flags: &str) -> Arc<Result<MmuCurve, String>> {
-        if let Some(c) = self.mmu.lock().unwrap().get(flags) {
+        let f = UtilFlags::from_query(flags);
+        if let Some(c) = self.mmu.lock().unwrap().get(&f) {
             return c.clone();
         }
-        let f = UtilFlags::from_query(flags);
+        // One pass at a time; another request may have done this one.
+        let _pass = self.pass.lock().unwrap();
+        if let Some(c) = self.mmu.lock().unwrap().get(&f) {
+            return c.clone();
+        }
         let res = (|| {
             let mut mu = MutatorUtil::new(f);
             each_event(&self.path, |ev| mu.event(ev))?;
             Ok(MmuCurve::new(&mu.finish()))
         })();
         let res = Arc::new(res);
-        self.mmu
-            .lock()
-            .unwrap()
-            .insert(flags.to_string(), res.clone());
+        self.mmu.lock().unwrap().insert(f, res.clone());
         res
     }
 
@@ -163,8 +168,17 @@ impl Pages {
         key: String,
         make: impl FnOnce() -> Result<Extra, String>,
     ) -> Result<Arc<Extra>, String> {
-        if let Some((_, e)) = self.extra.lock().unwrap().iter().find(|(k, _)| *k == key) {
-            return Ok(e.clone());
+        let cached = || {
+            let c = self.extra.lock().unwrap();
+            c.iter().find(|(k, _)| *k == key).map(|(_, e)| e.clone())
+        };
+        if let Some(e) = cached() {
+            return Ok(e);
+        }
+        // One pass at a time; another request may have done this one.
+        let _pass = self.pass.lock().unwrap();
+        if let Some(e) = cached() {
+            return Ok(e);
         }
         let e = Arc::new(make()?);
         let mut c = self.extra.lock().unwrap();
