@@ -564,6 +564,16 @@ async function pageMmu() {
 }
 
 // ---- GC ----
+function pauseTable(rows, numbered) {
+  return table([
+    numbered ? { label: '#', num: true, get: (p) => p.i } : null,
+    { label: 'Kind', get: (p) => p.kind },
+    { label: 'Start', num: true, get: (p) => p.start, fmt: (p) => tlLink(fmtDur(p.start), p.start, p.start + p.duration, { range: true }) },
+    { label: 'Duration', num: true, get: (p) => p.duration, fmt: (p) => fmtDur(p.duration) },
+    { label: 'Goroutine', num: true, get: (p) => p.g, fmt: (p) => p.g ? tlLink(String(p.g), p.start, p.start + p.duration, { g: p.g }) : '' },
+  ].filter(Boolean), rows, { rowClass: (p) => p.long ? 'long' : null });
+}
+
 async function pageGc() {
   document.title = 'gotrace: GC pauses';
   const long = new URLSearchParams(location.search).get('long') || '';
@@ -571,11 +581,7 @@ async function pageGc() {
   const longIn = h('input', { id: 'long', size: 8, value: long || '1ms', onchange: () => { location.search = qs({ long: longIn.value.trim() }); } });
   const s = d.stats;
   // Log-scale histogram of pause durations: 5 buckets per decade.
-  const hist = new Map();
-  for (const p of d.pauses) {
-    const b = Math.floor(Math.log10(Math.max(1, p.duration)) * 5);
-    hist.set(b, (hist.get(b) || 0) + 1);
-  }
+  const hist = new Map(d.histogram);
   const keys = [...hist.keys()].sort((a, b) => a - b);
   const maxN = Math.max(1, ...hist.values());
   const histRows = [];
@@ -591,18 +597,14 @@ async function pageGc() {
       h('tr', {}, h('td', {}, 'Total'), h('td', {}, fmtDur(s.total))),
       h('tr', {}, h('td', {}, 'p50 / p90 / p99 / max'), h('td', {}, `${fmtDur(s.p50)} / ${fmtDur(s.p90)} / ${fmtDur(s.p99)} / ${fmtDur(s.max)}`)),
       h('tr', {}, h('td', {}, `Over ${fmtDur(d.longPause)}`), h('td', {}, d.longPauses)),
-      h('tr', {}, h('td', {}, 'GC cycles'), h('td', {}, d.cycles.length))) : h('p', {}, 'No stop-the-world pauses in this trace.'),
+      h('tr', {}, h('td', {}, 'GC cycles'), h('td', {}, d.cycleTotal))) : h('p', {}, 'No stop-the-world pauses in this trace.'),
     histRows.length ? [h('h2', {}, 'Distribution'), h('table', { class: 'histo' }, ...histRows)] : [],
     h('h2', {}, 'Pauses'),
     h('p', { class: 'muted' }, 'Highlight pauses of at least ', longIn, ` (${fmtDur(d.longPause)}). Click a start time to open the timeline there.`),
-    table([
-      { label: '#', num: true, get: (p) => p.i },
-      { label: 'Kind', get: (p) => p.kind },
-      { label: 'Start', num: true, get: (p) => p.start, fmt: (p) => tlLink(fmtDur(p.start), p.start, p.start + p.duration, { range: true }) },
-      { label: 'Duration', num: true, get: (p) => p.duration, fmt: (p) => fmtDur(p.duration) },
-      { label: 'Goroutine', num: true, get: (p) => p.g, fmt: (p) => p.g ? tlLink(String(p.g), p.start, p.start + p.duration, { g: p.g }) : '' },
-    ], d.pauses.map((p, i) => ({ ...p, i: i + 1 })), { rowClass: (p) => p.long ? 'long' : null }),
-    d.cycles.length ? [h('h2', {}, 'GC cycles (concurrent mark)'), table([
+    d.longest.length ? [h('h3', {}, `Pauses of ${fmtDur(d.longPause)} or more, longest first`), pauseTable(d.longest, false)] : [],
+    h('h3', {}, 'All pauses', d.pauseTotal > d.pauses.length ? ` (first ${d.pauses.length} of ${d.pauseTotal})` : ''),
+    pauseTable(d.pauses.map((p, i) => ({ ...p, i: i + 1 })), true),
+    d.cycles.length ? [h('h2', {}, 'GC cycles (concurrent mark)', d.cycleTotal > d.cycles.length ? ` (first ${d.cycles.length} of ${d.cycleTotal})` : ''), table([
       { label: 'Start', num: true, get: (c) => c.start, fmt: (c) => tlLink(fmtDur(c.start), c.start, c.start + (c.duration ?? 0), { range: true }) },
       { label: 'Duration', num: true, get: (c) => c.duration ?? -1, fmt: (c) => c.duration == null ? 'unfinished' : fmtDur(c.duration) },
       { label: 'Note', get: (c) => c.beforeTrace, fmt: (c) => c.beforeTrace ? 'started before the trace' : '' },

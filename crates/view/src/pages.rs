@@ -742,6 +742,20 @@ fn gc(a: &Analyses, q: &Query) -> Value {
         .unwrap_or(LONG_PAUSE);
     let r = &a.gc;
     let t0 = a.summary.start_time;
+    let limit = q.value("limit").parse::<usize>().unwrap_or(5000);
+    // Pause durations in log buckets, five per decade: bucket b holds
+    // [10^(b/5), 10^((b+1)/5)).
+    let mut histogram: std::collections::BTreeMap<i64, usize> = Default::default();
+    for p in &r.pauses {
+        let b = ((p.duration.max(1) as f64).log10() * 5.0).floor() as i64;
+        *histogram.entry(b).or_default() += 1;
+    }
+    let pause = |p: &gotrace_analysis::gc::Pause| {
+        json!({
+            "kind": p.kind, "start": p.start - t0, "duration": p.duration, "g": p.goroutine,
+            "long": p.duration >= long,
+        })
+    };
     let stats = r.pause_stats().map(|s| {
         json!({"count": s.count, "total": s.total, "p50": s.p50, "p90": s.p90, "p99": s.p99, "max": s.max})
     });
@@ -752,11 +766,12 @@ fn gc(a: &Analyses, q: &Query) -> Value {
         "longPause": long,
         "stats": stats,
         "longPauses": r.pauses_over(long).len(),
-        "pauses": r.pauses.iter().map(|p| json!({
-            "kind": p.kind, "start": p.start - t0, "duration": p.duration, "g": p.goroutine,
-            "long": p.duration >= long,
-        })).collect::<Vec<_>>(),
-        "cycles": r.cycles.iter().map(|c| json!({
+        "pauseTotal": r.pauses.len(),
+        "histogram": histogram.into_iter().collect::<Vec<_>>(),
+        "pauses": r.pauses.iter().take(limit).map(pause).collect::<Vec<_>>(),
+        "longest": r.pauses_over(long).into_iter().take(limit).map(pause).collect::<Vec<_>>(),
+        "cycleTotal": r.cycles.len(),
+        "cycles": r.cycles.iter().take(limit).map(|c| json!({
             "start": c.start - t0, "duration": c.duration, "beforeTrace": c.started_before_trace,
         })).collect::<Vec<_>>(),
     })

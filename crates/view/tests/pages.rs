@@ -397,6 +397,27 @@ async fn gc_matches_the_report() {
         assert_eq!(v["pauses"].as_array().unwrap().len(), r.pauses.len());
         assert_eq!(v["cycles"].as_array().unwrap().len(), r.cycles.len());
         assert_eq!(v["longPauses"], r.pauses_over(1_000_000).len());
+        let in_hist: u64 = v["histogram"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b[1].as_u64().unwrap())
+            .sum();
+        assert_eq!(in_hist as usize, r.pauses.len());
+        assert_eq!(v["pauseTotal"], r.pauses.len());
+        let longest: Vec<i64> = v["longest"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["duration"].as_i64().unwrap())
+            .collect();
+        assert_eq!(
+            longest,
+            r.pauses_over(1_000_000)
+                .iter()
+                .map(|p| p.duration)
+                .collect::<Vec<_>>()
+        );
         if let Some(st) = r.pause_stats() {
             assert_eq!(v["stats"]["p99"], st.p99);
             assert_eq!(v["stats"]["max"], st.max);
