@@ -187,6 +187,20 @@ async fn profiles_match_the_library() {
                 n["ch"].as_array().unwrap().iter().for_each(check);
             }
             check(&v["root"]);
+            // Unfolded (min=0), the root's children, "(no stack)" included,
+            // account for all of it.
+            let v0 = get(
+                &app,
+                &format!("/api/pages/profile?kind={}&min=0", kind.name()),
+            )
+            .await;
+            let ch: i64 = v0["root"]["ch"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["d"].as_i64().unwrap())
+                .sum();
+            assert_eq!(ch, delay, "{name} {kind:?}");
             // The download decodes to the same totals.
             let (st, _, gz) = get_raw(
                 &app,
