@@ -100,3 +100,68 @@ fn bare_trace_and_go_style_http_flag() {
     assert!(url2.starts_with("http://127.0.0.1:"));
     wait_ready(&url2);
 }
+
+/// Serves `body` as the answer to every request, like a pprof endpoint.
+fn fake_pprof_server(body: Vec<u8>) -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut req = [0u8; 4096];
+            let _ = s.read(&mut req);
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(&body);
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn capture_with_view_captures_then_serves_the_viewer_on_the_result() {
+    let body = std::fs::read(trace()).unwrap();
+    let base = fake_pprof_server(body.clone());
+    let dir = std::env::temp_dir().join(format!("gotrace-capture-view-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("live.trace");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gotrace"))
+        .args([
+            "capture",
+            &base,
+            "--seconds",
+            "1",
+            "-o",
+            out.to_str().unwrap(),
+            "--view",
+        ])
+        .env("BROWSER", "true")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let wrote = lines.next().unwrap().unwrap();
+    let server = Server(child);
+    assert!(
+        wrote.starts_with(&format!("wrote {}", out.display())),
+        "{wrote}"
+    );
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        body,
+        "the capture is the served trace"
+    );
+    let url = lines
+        .map(|l| l.unwrap())
+        .find(|l| l.starts_with("http://"))
+        .expect("the viewer prints its URL");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let st = wait_ready(url.trim());
+    assert_eq!(st["trace"], "live.trace");
+    drop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
