@@ -18,7 +18,7 @@
 //! [`IntervalProfiler`] does the general, interval-filtered computation
 //! (regions, or any caller-chosen intervals) in a second pass.
 
-use crate::summary::{RegionFilter, Summary};
+use crate::summary::{outermost_frame, RegionFilter, Summary};
 use gotrace::{Event, EventKind, GoId, GoState, ResourceKind, Stack, Time};
 use rustc_hash::FxHashMap;
 
@@ -608,7 +608,7 @@ impl Names {
         }
         let entry = &mut entries[live.entry as usize];
         if entry.name == 0 {
-            if let Some(name) = outermost_func(&st.stack) {
+            if let Some(name) = outermost_frame(&st.stack).map(|f| f.func) {
                 entry.name = match self.ids.get(name) {
                     Some(&n) => n,
                     None => {
@@ -730,20 +730,6 @@ struct Group {
     name: String,
     goroutines: usize,
     aggs: [Aggs; 4],
-}
-
-/// The name the reference's summary gives a goroutine: the function of the
-/// outermost frame of the first stack seen (empty if that PC has no
-/// frame).
-fn outermost_func<'a>(stack: &Stack<'a>) -> Option<&'a [u8]> {
-    let last = *stack.pcs().last()?;
-    Some(
-        stack
-            .frames()
-            .last()
-            .filter(|f| f.pc == last)
-            .map_or(&b""[..], |f| f.func),
-    )
 }
 
 /// The whole-trace and per-group blocking profiles of a trace.

@@ -1086,7 +1086,7 @@ impl Summarizer {
         if a == addr && n == pcs.len() && pc == last_pc {
             return Some(f);
         }
-        let frame = match stack.frames().last().filter(|f| f.pc == last_pc) {
+        let frame = match outermost_frame(stack).filter(|f| f.pc == last_pc) {
             Some(f) => Frame {
                 pc: f.pc,
                 func: self.strings.intern_cached(f.func),
@@ -1763,4 +1763,23 @@ fn set_time(v: &mut Vec<(StrId, Time)>, k: StrId, t: Time) {
         Some((_, x)) => *x = t,
         None => v.push((k, t)),
     }
+}
+
+/// The reference's `StackFrame` of a stack's last (outermost) frame, if
+/// the stack has frames; a PC missing from the trace's tables gives the
+/// zero frame (PC 0, no names), as in the reference.
+pub(crate) fn outermost_frame<'a>(stack: &Stack<'a>) -> Option<gotrace::StackFrame<'a>> {
+    let &last_pc = stack.pcs().last()?;
+    Some(
+        stack
+            .frames()
+            .last()
+            .filter(|f| f.pc == last_pc)
+            .unwrap_or(gotrace::StackFrame {
+                pc: 0,
+                func: b"",
+                file: b"",
+                line: 0,
+            }),
+    )
 }

@@ -13,16 +13,13 @@
 //! Run: `cargo test --release -p gotrace-analysis --test mmu`.
 
 mod common;
-use common::{corpus, traces};
-use flate2::read::GzDecoder;
+use common::{corpus, gunzip, par_map, traces};
 use gotrace_analysis::mmu::{
     details_json, parse_window, query_wants_quantiles, MmuCurve, MmuError, MutatorUtil, UtilFlags,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// A captured MMU request.
@@ -61,15 +58,6 @@ fn unescape(s: &str) -> String {
         }
     }
     String::from_utf8(out).expect("utf-8 query")
-}
-
-fn gunzip(path: &Path) -> Vec<u8> {
-    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut out = Vec::new();
-    GzDecoder::new(f)
-        .read_to_end(&mut out)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    out
 }
 
 /// The `/mmu` requests of a trace's goldens.
@@ -318,26 +306,8 @@ fn check_trace(ver: &str, name: &str, tally: &Mutex<Tally>) {
 
 #[test]
 fn mmu_matches_reference() {
-    let all = traces();
-    assert!(
-        all.len() >= 60,
-        "corpus has only {} traces with goldens",
-        all.len()
-    );
     let tally = Mutex::new(Tally::default());
-    let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(8);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((ver, name)) = all.get(i) else { break };
-                check_trace(ver, name, &tally);
-            });
-        }
-    });
+    par_map(|ver, name| check_trace(ver, name, &tally));
     let t = tally.into_inner().unwrap();
     for u in &t.unreadable {
         println!("{u}");

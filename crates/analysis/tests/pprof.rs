@@ -12,7 +12,7 @@
 //! Run: `cargo test --release -p gotrace-analysis --test pprof`.
 
 mod common;
-use common::{corpus, traces};
+use common::{corpus, gunzip, traces};
 use flate2::read::GzDecoder;
 use gotrace_analysis::goformat::Query;
 use gotrace_analysis::pprof::proto::{build, PprofProfile};
@@ -54,10 +54,7 @@ fn canon(p: &PprofProfile) -> Canon {
 }
 
 fn golden_profile(path: &Path) -> Canon {
-    let mut raw = Vec::new();
-    GzDecoder::new(std::fs::File::open(path).unwrap())
-        .read_to_end(&mut raw)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let raw = gunzip(path);
     let p = PprofProfile::decode(&raw[..]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     // The reference's sample types, which ours must carry too.
     let st: Vec<_> = p
@@ -202,10 +199,7 @@ fn blocking_profiles_equal_the_reference_on_every_corpus_trace() {
                 }
                 Err(e) => {
                     assert_eq!(req.status, "500", "{}: {e}", req.file);
-                    let mut body = String::new();
-                    GzDecoder::new(std::fs::File::open(dir.join(&req.file)).unwrap())
-                        .read_to_string(&mut body)
-                        .unwrap();
+                    let body = String::from_utf8(gunzip(&dir.join(&req.file))).unwrap();
                     let want = format!("failed to get records: {e}\n");
                     check(
                         format!("{} error", req.path),

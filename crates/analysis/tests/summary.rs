@@ -15,27 +15,15 @@
 //! Run: `cargo test --release -p gotrace-analysis --test summary`.
 
 mod common;
-use common::{corpus, traces};
-use flate2::read::GzDecoder;
+use common::{corpus, gunzip, par_map};
 use gotrace_analysis::goformat::{duration_string, html_escape, quote, Query};
 use gotrace_analysis::summary::{
     elapsed_string, millis_string, region_bucket_url, seconds_string, stat_color, task_bucket_url,
     RegionFilter, StatColumns, StatRow, Summarizer, Summary, TaskFilter,
 };
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
-
-fn gunzip(path: &Path) -> Vec<u8> {
-    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut out = Vec::new();
-    GzDecoder::new(f)
-        .read_to_end(&mut out)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    out
-}
+use std::sync::OnceLock;
 
 /// A captured page.
 struct Golden {
@@ -323,42 +311,21 @@ fn summarize(path: &Path) -> Result<Summary, String> {
 fn cases() -> &'static [Case] {
     static CASES: OnceLock<Vec<Case>> = OnceLock::new();
     CASES.get_or_init(|| {
-        let all = traces();
-        assert!(
-            all.len() >= 60,
-            "corpus has only {} traces with goldens",
-            all.len()
-        );
-        let out = Mutex::new(Vec::new());
-        let next = AtomicUsize::new(0);
-        let threads = std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
-            .min(8);
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(|| loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((ver, name)) = all.get(i) else { break };
-                    let trace = corpus()
-                        .join("traces")
-                        .join(ver)
-                        .join(format!("{name}.trace"));
-                    let dir = corpus()
-                        .join("golden")
-                        .join(ver)
-                        .join(format!("{name}.analysis"));
-                    let case = Case {
-                        label: format!("{ver}/{name}"),
-                        summary: summarize(&trace),
-                        goldens: goldens(&dir),
-                    };
-                    out.lock().unwrap().push((i, case));
-                });
+        par_map(|ver, name| {
+            let trace = corpus()
+                .join("traces")
+                .join(ver)
+                .join(format!("{name}.trace"));
+            let dir = corpus()
+                .join("golden")
+                .join(ver)
+                .join(format!("{name}.analysis"));
+            Case {
+                label: format!("{ver}/{name}"),
+                summary: summarize(&trace),
+                goldens: goldens(&dir),
             }
-        });
-        let mut v = out.into_inner().unwrap();
-        v.sort_by_key(|(i, _)| *i);
-        v.into_iter().map(|(_, c)| c).collect()
+        })
     })
 }
 
