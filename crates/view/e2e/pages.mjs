@@ -4,49 +4,11 @@
 // target/view-e2e/pages-*.png.
 //
 //   cd crates/view/e2e && npm ci && GOTRACE_BIN=/path/to/gotrace node pages.mjs
-import { chromium } from 'playwright-core';
-import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { corpus, finish, launch, serve, shots, test } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../../..');
-const bin = process.env.GOTRACE_BIN ? path.resolve(root, process.env.GOTRACE_BIN) : path.join(process.env.CARGO_TARGET_DIR || path.join(root, 'target'), 'debug/gotrace');
-const shots = path.join(root, 'target/view-e2e');
-mkdirSync(shots, { recursive: true });
-const corpus = (n) => path.join(root, 'corpus/traces/go1.27', n);
-
-function serve(trace) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(bin, ['view', '--no-browser', '--http', '127.0.0.1:0', trace], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/http:\/\/[\d.:]+/);
-      if (m) resolve({ url: m[0], proc: p });
-    });
-    p.stderr.on('data', (d) => { if (process.env.VERBOSE) process.stderr.write(d); });
-    p.on('exit', (c) => reject(new Error(`gotrace exited ${c}: ${out}`)));
-  });
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
-let failures = 0;
-async function test(name, fn) {
-  const t = Date.now();
-  try {
-    await fn();
-    console.log(`ok   ${name} (${Date.now() - t} ms)`);
-  } catch (e) {
-    failures++;
-    console.log(`FAIL ${name}: ${e.stack || e}`);
-  }
-}
+const browser = await launch();
 
 const servers = new Map();
 async function server(trace) {
@@ -193,9 +155,4 @@ await test('gc: pauses, long ones highlighted', async () => {
   await page.close();
 });
 
-for (const s of servers.values()) s.proc.kill();
-await browser.close();
-if (failures) {
-  console.log(`${failures} failed`);
-  process.exit(1);
-}
+await finish(browser);
