@@ -41,7 +41,7 @@ fn main() {
     let procs: usize = ix.procs.iter().map(|p| p.1.bytes()).sum();
     println!(
         "MiB: transitions {:.0}, proc spans {:.0} ({procs}), edges {:.0}, gcount {:.0} ({}), heap {:.0} ({}), regions {:.0}, tasks {:.0}, logs {:.0}, stacks {:.0} ({} frames, {} stacks), goroutines {:.0}",
-        mib(ix.tr_t.len() * 5 + ix.tr_stack.bytes() + ix.runs.len() * 12),
+        mib(ix.tr_t.len() * 4 + ix.tr_shape.bytes() + ix.runs.len() * 12),
         mib(procs),
         mib(ix.edges.t.bytes() + ix.edges.from.len() * 9),
         mib(ix.gcount.t.bytes() + ix.gcount.v.len() * 4), ix.gcount.t.len(),
@@ -73,11 +73,19 @@ fn main() {
             ))
         );
     }
+    let lv: usize = ix
+        .procs
+        .iter()
+        .chain(&ix.threads)
+        .map(|p| p.1.level_bytes())
+        .sum();
+    println!("proc/thread levels: {:.0} MiB", mib(lv));
     for (i, r) in ix.ranges.iter().enumerate() {
         println!(
-            "range {i}: {} spans, {} bytes, max_dur {}",
+            "range {i}: {} spans, {} bytes, levels {} bytes, max_dur {}",
             r.len(),
             r.bytes(),
+            r.level_bytes(),
             r.max_dur
         );
     }
@@ -160,10 +168,8 @@ fn main() {
         };
         ix.tr_t = Vec::new();
         step("tr_t");
-        ix.tr_code = Vec::new();
-        step("tr_code");
-        ix.tr_stack = Default::default();
-        step("tr_stack");
+        ix.tr_shape = Default::default();
+        step("tr_shape");
         ix.procs = Vec::new();
         step("procs");
         ix.edges = Default::default();

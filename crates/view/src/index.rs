@@ -73,15 +73,90 @@ pub struct Stacks {
     /// Stack i's frames are `seq[off[i]..off[i+1]]`; stack 0 is empty.
     pub off: Vec<u32>,
     pub seq: Vec<u32>,
-    /// Generation-local stack ID → interned ID; cleared at each Sync.
-    gen_cache: FxHashMap<u64, u32>,
+    /// Generation-local stack ID → interned ID, valid while the epoch
+    /// matches (bumped at each Sync); IDs are small and dense in practice.
+    gen_cache: Vec<(u32, u32)>,
+    gen_epoch: u32,
+    /// The same for IDs too large for `gen_cache`; cleared at each Sync.
+    gen_cache_big: FxHashMap<u64, u32>,
+}
+
+/// Interned IDs of byte strings by address. The strings events carry live in
+/// their generation's tables, so within a generation an address and length
+/// name one string: a hit costs a compare instead of hashing the bytes.
+/// Must be cleared at each generation boundary.
+struct AddrCache {
+    keys: Vec<(usize, usize)>,
+    vals: Vec<u32>,
+}
+
+impl AddrCache {
+    const SIZE: usize = 1024;
+    fn new() -> Self {
+        AddrCache {
+            keys: vec![(0, usize::MAX); Self::SIZE],
+            vals: vec![0; Self::SIZE],
+        }
+    }
+    #[inline]
+    fn slot(s: &[u8]) -> (usize, (usize, usize)) {
+        let a = s.as_ptr() as usize;
+        ((a ^ (a >> 10) ^ s.len()) & (Self::SIZE - 1), (a, s.len()))
+    }
+    #[inline]
+    fn get_or(&mut self, s: &[u8], f: impl FnOnce(&[u8]) -> u32) -> u32 {
+        let (i, k) = Self::slot(s);
+        if self.keys[i] == k {
+            return self.vals[i];
+        }
+        let v = f(s);
+        self.keys[i] = k;
+        self.vals[i] = v;
+        v
+    }
+    fn clear(&mut self) {
+        self.keys.fill((0, usize::MAX));
+    }
 }
 
 impl Stacks {
     fn new() -> Self {
         Stacks {
             off: vec![0, 0],
+            gen_epoch: 1,
             ..Default::default()
+        }
+    }
+
+    /// Forgets generation-local stack IDs (at each Sync).
+    fn new_generation(&mut self) {
+        self.gen_epoch = self.gen_epoch.wrapping_add(1);
+        if self.gen_epoch == 0 {
+            self.gen_cache.clear();
+            self.gen_epoch = 1;
+        }
+        self.gen_cache_big.clear();
+    }
+
+    #[inline]
+    fn cached(&self, id: u64) -> Option<u32> {
+        match self.gen_cache.get(id as usize) {
+            Some(&(e, v)) if e == self.gen_epoch => Some(v),
+            Some(_) => None,
+            None if id >= 1 << 20 => self.gen_cache_big.get(&id).copied(),
+            None => None,
+        }
+    }
+
+    fn cache(&mut self, id: u64, v: u32) {
+        if id < 1 << 20 {
+            let i = id as usize;
+            if self.gen_cache.len() <= i {
+                self.gen_cache.resize(i + 1, (0, 0));
+            }
+            self.gen_cache[i] = (self.gen_epoch, v);
+        } else {
+            self.gen_cache_big.insert(id, v);
         }
     }
 
@@ -89,7 +164,7 @@ impl Stacks {
         if st.is_empty() {
             return 0;
         }
-        if let Some(&i) = self.gen_cache.get(&st.id()) {
+        if let Some(i) = self.cached(st.id()) {
             return i;
         }
         let mut fr = Vec::with_capacity(16);
@@ -120,7 +195,7 @@ impl Stacks {
                 i
             }
         };
-        self.gen_cache.insert(st.id(), id);
+        self.cache(st.id(), id);
         id
     }
 
@@ -344,6 +419,10 @@ impl Spans {
     }
     pub fn is_empty(&self) -> bool {
         self.g.is_empty()
+    }
+    /// Bytes held by the pre-merged levels.
+    pub fn level_bytes(&self) -> usize {
+        self.levels.iter().map(|l| l.s.len() * 28).sum()
     }
     pub fn bytes(&self) -> usize {
         self.start.bytes()
@@ -584,10 +663,11 @@ pub struct Index {
     // Segmented goroutine transitions.
     pub seg_base: Vec<i64>,
     pub tr_t: Vec<u32>,
-    /// Per transition, an index into `codes`: the new state and its reason.
-    pub tr_code: Vec<u8>,
-    pub codes: Vec<(u8, u8)>,
-    pub tr_stack: StackCol,
+    /// Per transition, an index into `shapes`.
+    pub tr_shape: StackCol,
+    /// What transitions look like: (new state, reason, stack). Few distinct
+    /// ones recur, so a u16 per transition names all three.
+    pub shapes: Vec<(u8, u8, u32)>,
     pub reasons: Vec<Box<str>>,
     /// Goroutine g's runs are `runs[run_off[g]..run_off[g+1]]`.
     pub run_off: Vec<u32>,
@@ -634,9 +714,9 @@ impl Index {
         Tr {
             i,
             t: self.seg_base[run.seg as usize] + self.tr_t[i] as i64,
-            state: self.codes[self.tr_code[i] as usize].0,
-            reason: self.codes[self.tr_code[i] as usize].1,
-            stack: self.tr_stack.get(i),
+            state: self.shapes[self.tr_shape.get(i) as usize].0,
+            reason: self.shapes[self.tr_shape.get(i) as usize].1,
+            stack: self.shapes[self.tr_shape.get(i) as usize].2,
         }
     }
 
@@ -791,13 +871,16 @@ struct GBuild {
     sys_start: i64,
     sys_thread: u32,
     assist_start: i64,
+    /// 1 + the segment being flushed in which this goroutine has a run.
+    flush_mark: u32,
+    /// That run's index among the segment's runs.
+    flush_run: u32,
 }
 
 struct Pend {
     g: u32,
     t: i64,
-    code: u8,
-    stack: u32,
+    shape: u32,
 }
 
 /// Goroutine IDs below this map to indices through a plain array.
@@ -815,7 +898,13 @@ struct Builder {
     proc_map: FxHashMap<i64, u32>,
     thread_map: FxHashMap<i64, u32>,
     reason_map: FxHashMap<Box<[u8]>, u8>,
-    code_map: FxHashMap<(u8, u8), u8>,
+    reason_cache: AddrCache,
+    str_cache: AddrCache,
+    /// Interned names of the GC ranges, mark assist, sweep and mark phase.
+    name_assist: u32,
+    name_sweep: u32,
+    name_mark: u32,
+    shape_map: FxHashMap<(u8, u8, u32), u32>,
     counts: [u64; 6],
     gc_start: Option<i64>,
     stw_start: Option<(i64, u32)>,
@@ -860,6 +949,8 @@ impl Builder {
             sys_start: 0,
             sys_thread: NONE,
             assist_start: i64::MIN,
+            flush_mark: 0,
+            flush_run: 0,
         });
         i
     }
@@ -882,19 +973,37 @@ impl Builder {
         })
     }
 
+    /// Interns a string from the current generation's tables.
+    #[inline]
+    fn str(&mut self, s: &[u8]) -> u32 {
+        let strings = &mut self.ix.strings;
+        self.str_cache.get_or(s, |s| strings.intern(s))
+    }
+
+    #[inline]
     fn reason(&mut self, r: &[u8]) -> u8 {
         if r.is_empty() {
             return 0;
         }
-        if let Some(&i) = self.reason_map.get(r) {
+        let (map, reasons) = (&mut self.reason_map, &mut self.ix.reasons);
+        self.reason_cache
+            .get_or(r, |r| Self::reason_slow(map, reasons, r) as u32) as u8
+    }
+
+    fn reason_slow(
+        map: &mut FxHashMap<Box<[u8]>, u8>,
+        reasons: &mut Vec<Box<str>>,
+        r: &[u8],
+    ) -> u8 {
+        if let Some(&i) = map.get(r) {
             return i;
         }
-        let n = self.ix.reasons.len();
+        let n = reasons.len();
         if n >= 255 {
             return 255;
         }
-        self.ix.reasons.push(String::from_utf8_lossy(r).into());
-        self.reason_map.insert(r.into(), n as u8);
+        reasons.push(String::from_utf8_lossy(r).into());
+        map.insert(r.into(), n as u8);
         n as u8
     }
 
@@ -905,56 +1014,66 @@ impl Builder {
         let base = self.pend.iter().map(|p| p.t).min().unwrap();
         let seg = self.ix.seg_base.len() as u32;
         self.ix.seg_base.push(base);
-        // Group by goroutine, keeping time order: sort (g, position) keys.
-        let mut keys: Vec<u64> = self
-            .pend
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.g as u64) << 32 | i as u64)
-            .collect();
-        keys.sort_unstable();
-        let ix = &mut self.ix;
-        let mut i = 0;
-        while i < keys.len() {
-            let g = (keys[i] >> 32) as u32;
-            let start = ix.tr_t.len() as u32;
-            let mut j = i;
-            while j < keys.len() && (keys[j] >> 32) as u32 == g {
-                let p = &self.pend[keys[j] as u32 as usize];
-                ix.tr_t.push((p.t - base) as u32);
-                ix.tr_code.push(p.code);
-                ix.tr_stack.push(p.stack);
-                j += 1;
+        // Group by goroutine, keeping time order, with a counting sort: runs
+        // in order of first appearance (a comparison sort cost 10% of the build).
+        let mark = seg + 1;
+        let mut run_len: Vec<u32> = Vec::new();
+        let first_run = self.ix.runs.len();
+        for p in &self.pend {
+            let gb = &mut self.gb[p.g as usize];
+            if gb.flush_mark != mark {
+                gb.flush_mark = mark;
+                gb.flush_run = run_len.len() as u32;
+                run_len.push(0);
+                self.run_g.push(p.g);
             }
-            self.run_g.push(g);
+            run_len[gb.flush_run as usize] += 1;
+        }
+        let ix = &mut self.ix;
+        let start0 = ix.tr_t.len();
+        let mut next = Vec::with_capacity(run_len.len());
+        let mut at = 0u32;
+        for &len in &run_len {
             ix.runs.push(Run {
                 seg,
-                start,
-                len: (j - i) as u32,
+                start: start0 as u32 + at,
+                len,
             });
-            i = j;
+            next.push(at);
+            at += len;
+        }
+        debug_assert_eq!(ix.runs.len() - first_run, run_len.len());
+        let n = self.pend.len();
+        let mut shapes = vec![0u32; n];
+        ix.tr_t.resize(start0 + n, 0);
+        let tr_t = &mut ix.tr_t[start0..];
+        for p in &self.pend {
+            let r = self.gb[p.g as usize].flush_run as usize;
+            let i = next[r] as usize;
+            next[r] += 1;
+            tr_t[i] = (p.t - base) as u32;
+            shapes[i] = p.shape;
+        }
+        for v in shapes {
+            ix.tr_shape.push(v);
         }
         self.pend.clear();
     }
 
-    fn code(&mut self, state: u8, reason: u8) -> u8 {
-        if reason == 0 {
-            return state;
-        }
-        if let Some(&c) = self.code_map.get(&(state, reason)) {
-            return c;
-        }
-        let n = self.ix.codes.len();
-        if n > u8::MAX as usize {
-            return state; // Too many kinds of reason: keep the state.
-        }
-        self.ix.codes.push((state, reason));
-        self.code_map.insert((state, reason), n as u8);
-        n as u8
+    fn shape(&mut self, state: u8, reason: u8, stack: u32) -> u32 {
+        let n = self.ix.shapes.len() as u32;
+        let shapes = &mut self.ix.shapes;
+        *self
+            .shape_map
+            .entry((state, reason, stack))
+            .or_insert_with(|| {
+                shapes.push((state, reason, stack));
+                n
+            })
     }
 
     fn push_tr(&mut self, g: u32, t: i64, state: u8, reason: u8, stack: u32) {
-        let code = self.code(state, reason);
+        let shape = self.shape(state, reason, stack);
         if let Some(f) = self.pend.first() {
             // Keep offsets within u32 and segments bounded.
             let base = self.pend.iter().take(1).map(|p| p.t).next().unwrap_or(f.t);
@@ -965,7 +1084,7 @@ impl Builder {
                 self.flush();
             }
         }
-        self.pend.push(Pend { g, t, code, stack });
+        self.pend.push(Pend { g, t, shape });
     }
 
     fn count(&mut self, t: i64) {
@@ -1007,10 +1126,8 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
             groups: Vec::new(),
             seg_base: Vec::new(),
             tr_t: Vec::new(),
-            tr_code: Vec::new(),
-            // Codes 0..6 are the states without a reason (and the fallback).
-            codes: (0..6).map(|st| (st, 0)).collect(),
-            tr_stack: StackCol::default(),
+            tr_shape: StackCol::default(),
+            shapes: Vec::new(),
             reasons: vec!["".into()],
             run_off: Vec::new(),
             runs: Vec::new(),
@@ -1041,7 +1158,12 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
         proc_map: FxHashMap::default(),
         thread_map: FxHashMap::default(),
         reason_map: FxHashMap::default(),
-        code_map: FxHashMap::default(),
+        reason_cache: AddrCache::new(),
+        str_cache: AddrCache::new(),
+        name_assist: 0,
+        name_sweep: 0,
+        name_mark: 0,
+        shape_map: FxHashMap::default(),
         counts: [0; 6],
         gc_start: None,
         stw_start: None,
@@ -1049,12 +1171,14 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
         heap: [0; 2],
     };
     b.ix.strings.intern(b"");
+    b.name_assist = b.ix.strings.intern(b"GC mark assist");
+    b.name_sweep = b.ix.strings.intern(b"GC incremental sweep");
+    b.name_mark = b.ix.strings.intern(b"GC concurrent mark phase");
     // Reserve generously from the input size: capacity never touched costs
     // address space, not memory, and growing by copying would.
     let est = (total / 8) as usize;
     b.ix.tr_t.reserve(est);
-    b.ix.tr_code.reserve(est);
-    b.ix.tr_stack.reserve(est);
+    b.ix.tr_shape.reserve(est);
     let mut last_progress = 0u64;
     loop {
         let gen_end = r.generation().map(|g| g.offset + g.len);
@@ -1067,7 +1191,9 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
         b.ix.t1 = b.ix.t1.max(t);
         match ev.kind() {
             EventKind::Sync => {
-                b.ix.stacks.gen_cache.clear();
+                b.ix.stacks.new_generation();
+                b.reason_cache.clear();
+                b.str_cache.clear();
                 if let Some(e) = gen_end {
                     if e > last_progress + (1 << 20) || e >= total {
                         last_progress = e;
@@ -1197,7 +1323,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
                     RangeName::GcMark => match kind {
                         EventKind::RangeEnd => {
                             let s = b.gc_start.take().unwrap_or(b.ix.t0);
-                            let k = b.ix.strings.intern(b"GC concurrent mark phase");
+                            let k = b.name_mark;
                             b.ranges[0].push((s, t, NONE, k));
                         }
                         _ => {
@@ -1225,7 +1351,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
                             EventKind::RangeEnd => {
                                 let s = b.sweep_start.remove(&p).unwrap_or(b.ix.t0);
                                 let pi = if p >= 0 { b.proc(p) } else { NONE };
-                                let k = b.ix.strings.intern(b"GC incremental sweep");
+                                let k = b.name_sweep;
                                 b.ranges[2].push((s, t, pi, k));
                             }
                             _ => {
@@ -1244,7 +1370,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
                                     bg.assist_start
                                 };
                                 bg.assist_start = i64::MIN;
-                                let k = b.ix.strings.intern(b"GC mark assist");
+                                let k = b.name_assist;
                                 b.ranges[3].push((s, t, g, k));
                             }
                             _ => {
@@ -1259,7 +1385,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
             EventKind::TaskBegin | EventKind::TaskEnd => {
                 let tk = ev.task().unwrap();
                 let g = b.lookup(ev.goroutine()).unwrap_or(NONE);
-                let typ = b.ix.strings.intern(tk.typ);
+                let typ = b.str(tk.typ);
                 let n = b.ix.tasks.len() as u32;
                 let i = *b.ix.task_idx.entry(tk.id).or_insert(n);
                 if i == n {
@@ -1289,7 +1415,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
             EventKind::RegionBegin | EventKind::RegionEnd => {
                 let rg = ev.region().unwrap();
                 let g = b.g(ev.goroutine(), t);
-                let typ = b.ix.strings.intern(rg.typ);
+                let typ = b.str(rg.typ);
                 if ev.kind() == EventKind::RegionBegin {
                     let s = b.ix.stacks.intern(ev.stack(), &mut b.ix.strings);
                     b.open_regions
@@ -1297,16 +1423,24 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
                         .or_default()
                         .push((typ, rg.task, t, s));
                 } else {
-                    let stack = b.open_regions.entry(g).or_default();
                     // Regions nest; an end without a begin started before the trace.
-                    let (start, task, s) = match stack.iter().rposition(|r| r.0 == typ) {
-                        Some(p) => {
-                            let r = stack.remove(p);
-                            (r.2, r.1, r.3)
+                    let mut depth = 0;
+                    let (start, task, s) = match b.open_regions.get_mut(&g) {
+                        Some(stack) => {
+                            let found = stack.iter().rposition(|r| r.0 == typ).map(|p| {
+                                let r = stack.remove(p);
+                                (r.2, r.1, r.3)
+                            });
+                            depth = stack.len() as u32;
+                            if stack.is_empty() {
+                                // Only goroutines inside a region keep an entry:
+                                // one per goroutine ever seen costs hundreds of MB.
+                                b.open_regions.remove(&g);
+                            }
+                            found.unwrap_or((b.ix.t0, rg.task, 0))
                         }
                         None => (b.ix.t0, rg.task, 0),
                     };
-                    let depth = stack.len() as u32;
                     b.ix.regions.push(Region {
                         g,
                         task,
@@ -1321,7 +1455,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
             EventKind::Log => {
                 let l = ev.log().unwrap();
                 let g = b.lookup(ev.goroutine()).unwrap_or(NONE);
-                let cat = b.ix.strings.intern(l.category);
+                let cat = b.str(l.category);
                 if b.ix.log_text.len() + l.message.len() > u32::MAX as usize {
                     continue;
                 }
@@ -1368,13 +1502,13 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
             });
         }
         if b.gb[g as usize].assist_start != i64::MIN {
-            let k = b.ix.strings.intern(b"GC mark assist");
+            let k = b.name_assist;
             let s = b.gb[g as usize].assist_start;
             b.ranges[3].push((s, t1, g, k));
         }
     }
     if let Some(s) = b.gc_start.take() {
-        let k = b.ix.strings.intern(b"GC concurrent mark phase");
+        let k = b.name_mark;
         b.ranges[0].push((s, t1, NONE, k));
     }
     if let Some((s, k)) = b.stw_start.take() {
