@@ -424,15 +424,23 @@ function pan(frac) {
   setView(S.v0 + d, S.v1 + d);
 }
 
+// Wheel deltas in pixels. Firefox reports a mouse wheel in lines (deltaMode
+// 1: 3 a notch) and some devices scroll by pages (deltaMode 2); taken as
+// pixels, a notch would barely zoom.
+const WHEEL_LINE_PX = 40;
+function wheelPx(e) {
+  const k = e.deltaMode === 1 ? WHEEL_LINE_PX : e.deltaMode === 2 ? Math.max(100, wrap.clientHeight) : 1;
+  return [e.deltaX * k, e.deltaY * k];
+}
 canvas.addEventListener('wheel', (e) => {
-  if (e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) {
-    e.preventDefault();
-    pan((e.deltaX || e.deltaY) / canvas.clientWidth);
+  e.preventDefault();
+  const [dx, dy] = wheelPx(e);
+  if (e.shiftKey || Math.abs(dx) > Math.abs(dy)) {
+    pan((dx || dy) / canvas.clientWidth);
     return;
   }
-  e.preventDefault();
   const rect = canvas.getBoundingClientRect();
-  zoom(Math.exp(e.deltaY * 0.0015), e.clientX - rect.left);
+  zoom(Math.exp(dy * 0.0015), e.clientX - rect.left);
 }, { passive: false });
 
 const keysDown = new Set();

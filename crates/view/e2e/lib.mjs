@@ -1,6 +1,7 @@
 // Shared by the browser tests: the gotrace binary, corpus paths, starting
 // `gotrace view` servers (all stopped on exit, failures included), the
-// browser, and a tiny test runner.
+// browsers (Debian's chromium through playwright-core, Debian's firefox-esr
+// through puppeteer-core and WebDriver BiDi), and a tiny test runner.
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -37,6 +38,31 @@ export const launch = () => chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
 });
+
+// Firefox (firefox.mjs): puppeteer-core over WebDriver BiDi, a fresh profile
+// each launch (puppeteer's own), no network but loopback.
+export async function launchFirefox() {
+  const { default: puppeteer } = await import('puppeteer-core');
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath: process.env.FIREFOX || '/usr/bin/firefox-esr',
+    headless: true,
+    defaultViewport: { width: 1400, height: 900, deviceScaleFactor: 1 },
+    protocolTimeout: 60000,
+    env: { ...process.env, MOZ_HEADLESS: '1' },
+    extraPrefsFirefox: {
+      'network.connectivity-service.enabled': false,
+      'network.captive-portal-service.enabled': false,
+      'browser.safebrowsing.update.enabled': false,
+      'app.update.enabled': false,
+      'extensions.update.enabled': false,
+      'datareporting.policy.dataSubmissionEnabled': false,
+      'toolkit.telemetry.enabled': false,
+      'browser.newtabpage.enabled': false,
+      'browser.startup.page': 0,
+    },
+  });
+}
 
 let failures = 0;
 export async function test(name, fn) {
