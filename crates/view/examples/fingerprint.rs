@@ -9,7 +9,7 @@ fn main() {
     let ix = gotrace_view::load(path.as_ref(), &mut |_, _| {}).unwrap();
     let (t0, t1) = (ix.t0, ix.t1);
     let dur = (t1 - t0).max(1);
-    let mut part = |name: &str, f: &mut dyn FnMut(&mut DefaultHasher)| {
+    let part = |name: &str, f: &mut dyn FnMut(&mut DefaultHasher)| {
         let mut h = DefaultHasher::new();
         f(&mut h);
         println!("{name}: {:016x}", h.finish());
@@ -17,7 +17,14 @@ fn main() {
     part("goroutine spans", &mut |h| {
         for g in 0..ix.goroutines.len() as u32 {
             ix.g_spans(g, t0, t1 + 1, |s, e, tr| {
-                (g, s, e, tr.state, tr.reason, tr.stack).hash(h);
+                // Stacks by their PCs: interned IDs depend on interning order.
+                let pcs: Vec<u64> = ix
+                    .stacks
+                    .frames_of(tr.stack)
+                    .iter()
+                    .map(|&f| ix.stacks.frames[f as usize].pc)
+                    .collect();
+                (g, s, e, tr.state, ix.reason(tr.reason), pcs).hash(h);
                 true
             });
         }
@@ -63,6 +70,14 @@ fn main() {
                 }
                 serde_json::to_string(&v).unwrap().hash(h);
             }
+        }
+    });
+    part("goroutines", &mut |h| {
+        for g in &ix.goroutines {
+            let name = ix.strings.get(g.name);
+            let label = ix.strings.get(g.label);
+            (g.id, name, label, g.first, g.last, g.creator).hash(h);
+            ix.stacks.frames_of(g.create_stack).len().hash(h);
         }
     });
     part("span details", &mut |h| {

@@ -4,10 +4,14 @@ use std::time::Instant;
 
 extern "C" {
     fn malloc_trim(pad: usize) -> i32;
+    fn mallopt(param: i32, value: i32) -> i32;
 }
 
 fn main() {
     let path = std::env::args().nth(1).expect("usage: viewbench TRACE");
+    if let Ok(v) = std::env::var("MMAP_THRESHOLD") {
+        unsafe { mallopt(-3, v.parse().unwrap()) };
+    }
     let t = Instant::now();
     let ix = gotrace_view::load(path.as_ref(), &mut |_, _| {}).unwrap();
     let build = t.elapsed();

@@ -897,9 +897,6 @@ struct Builder {
     run_g: Vec<u32>,
     proc_map: FxHashMap<i64, u32>,
     thread_map: FxHashMap<i64, u32>,
-    reason_map: FxHashMap<Box<[u8]>, u8>,
-    reason_cache: AddrCache,
-    str_cache: AddrCache,
     /// Interned names of the GC ranges, mark assist, sweep and mark phase.
     name_assist: u32,
     name_sweep: u32,
@@ -971,40 +968,6 @@ impl Builder {
             threads.push((id, Spans::default()));
             n
         })
-    }
-
-    /// Interns a string from the current generation's tables.
-    #[inline]
-    fn str(&mut self, s: &[u8]) -> u32 {
-        let strings = &mut self.ix.strings;
-        self.str_cache.get_or(s, |s| strings.intern(s))
-    }
-
-    #[inline]
-    fn reason(&mut self, r: &[u8]) -> u8 {
-        if r.is_empty() {
-            return 0;
-        }
-        let (map, reasons) = (&mut self.reason_map, &mut self.ix.reasons);
-        self.reason_cache
-            .get_or(r, |r| Self::reason_slow(map, reasons, r) as u32) as u8
-    }
-
-    fn reason_slow(
-        map: &mut FxHashMap<Box<[u8]>, u8>,
-        reasons: &mut Vec<Box<str>>,
-        r: &[u8],
-    ) -> u8 {
-        if let Some(&i) = map.get(r) {
-            return i;
-        }
-        let n = reasons.len();
-        if n >= 255 {
-            return 255;
-        }
-        reasons.push(String::from_utf8_lossy(r).into());
-        map.insert(r.into(), n as u8);
-        n as u8
     }
 
     fn flush(&mut self) {
@@ -1157,9 +1120,6 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
         run_g: Vec::new(),
         proc_map: FxHashMap::default(),
         thread_map: FxHashMap::default(),
-        reason_map: FxHashMap::default(),
-        reason_cache: AddrCache::new(),
-        str_cache: AddrCache::new(),
         name_assist: 0,
         name_sweep: 0,
         name_mark: 0,
@@ -1179,302 +1139,49 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
     let est = (total / 8) as usize;
     b.ix.tr_t.reserve(est);
     b.ix.tr_shape.reserve(est);
-    let mut last_progress = 0u64;
-    loop {
-        let gen_end = r.generation().map(|g| g.offset + g.len);
-        let Some(ev) = r.read_event()? else { break };
-        let t = ev.time();
-        b.ix.events += 1;
-        if b.ix.t0 == i64::MAX {
-            b.ix.t0 = t;
-        }
-        b.ix.t1 = b.ix.t1.max(t);
-        match ev.kind() {
-            EventKind::Sync => {
-                b.ix.stacks.new_generation();
-                b.reason_cache.clear();
-                b.str_cache.clear();
-                if let Some(e) = gen_end {
-                    if e > last_progress + (1 << 20) || e >= total {
-                        last_progress = e;
-                        progress(e, total);
-                    }
+    let front = Front {
+        strings: std::mem::take(&mut b.ix.strings),
+        stacks: std::mem::replace(&mut b.ix.stacks, Stacks::new()),
+        reasons: std::mem::take(&mut b.ix.reasons),
+        reason_map: FxHashMap::default(),
+        reason_cache: AddrCache::new(),
+        str_cache: AddrCache::new(),
+        t0: i64::MAX,
+        t1: i64::MIN,
+        events: 0,
+        log_bytes: 0,
+    };
+    // Reading and ordering events, and interning their stacks and strings,
+    // runs here; the rest of the index is built on a second thread from
+    // compact records, so the two halves of the work overlap.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+    let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch>();
+    let (res, front, mut b) = std::thread::scope(|s| {
+        let back = std::thread::Builder::new()
+            .name("gotrace-view-index".into())
+            .spawn_scoped(s, move || {
+                for batch in rx {
+                    b.apply_batch(&batch);
+                    let _ = back_tx.send(batch);
                 }
-            }
-            EventKind::StateTransition => {
-                let st = ev.state_transition().unwrap();
-                if st.resource.kind != ResourceKind::Goroutine {
-                    continue;
-                }
-                let (from, to) = st.goroutine();
-                if from == to {
-                    continue;
-                }
-                let g = b.g(st.resource.id, t);
-                let (from, to) = (from as u8, to as u8);
-                {
-                    let gr = &mut b.ix.goroutines[g as usize];
-                    gr.last = t;
-                    if gr.name == NONE && !st.stack.is_empty() {
-                        if let Some(f) = st.stack.frames().last() {
-                            gr.name = b.ix.strings.intern(f.func);
-                        }
-                    }
-                }
-                // A state first seen mid-trace started at the trace's start
-                // (transitions keep their own time so segment offsets stay small).
-                let start_t = if from == S_UNDET { b.ix.t0 } else { t };
-                let stack_src = if st.stack.is_present() && !st.stack.is_empty() {
-                    st.stack
-                } else {
-                    ev.stack()
-                };
-                let stack = b.ix.stacks.intern(stack_src, &mut b.ix.strings);
-                let reason = b.reason(st.reason);
-                let waker = b.lookup(ev.goroutine()).unwrap_or(NONE);
-                // Leaving states.
-                if from == S_RUNNING {
-                    b.end_running(g, t);
-                }
-                if from == S_SYSCALL {
-                    let bg = &mut b.gb[g as usize];
-                    if bg.sys_thread != NONE {
-                        let m = bg.sys_thread;
-                        let s = bg.sys_start;
-                        bg.sys_thread = NONE;
-                        b.ix.threads[m as usize]
-                            .1
-                            .push(s, t, g, (to != S_RUNNING) as u32);
-                    }
-                }
-                // Entering states.
-                if to == S_RUNNING {
-                    let p = if ev.proc() >= 0 {
-                        b.proc(ev.proc())
-                    } else {
-                        NONE
-                    };
-                    let bg = &mut b.gb[g as usize];
-                    bg.run_start = start_t;
-                    bg.run_proc = p;
-                }
-                if to == S_SYSCALL && ev.thread() >= 0 {
-                    let m = b.thread(ev.thread());
-                    let bg = &mut b.gb[g as usize];
-                    bg.sys_start = start_t;
-                    bg.sys_thread = m;
-                }
-                if (from == S_WAITING || from == S_NOTEXIST) && to == S_RUNNABLE && waker != g {
-                    let e = &mut b.ix.edges;
-                    e.t.push(t);
-                    e.from.push(waker);
-                    e.to.push(g);
-                    e.kind.push((from == S_NOTEXIST) as u8);
-                    if from == S_NOTEXIST {
-                        let gr = &mut b.ix.goroutines[g as usize];
-                        gr.creator = waker;
-                        gr.create_stack = b.ix.stacks.intern(ev.stack(), &mut b.ix.strings);
-                    }
-                }
-                if from != S_UNDET {
-                    b.counts[from as usize] = b.counts[from as usize].saturating_sub(1);
-                }
-                b.counts[to as usize] += 1;
-                b.gb[g as usize].state = to;
-                b.push_tr(g, t, to, reason, stack);
-                b.count(t);
-            }
-            EventKind::Metric => {
-                let m = ev.metric().unwrap();
-                match m.name {
-                    "/memory/classes/heap/objects:bytes" => {
-                        b.heap[0] = m.value;
-                        let h = [b.heap[0] as f32, b.heap[1] as f32];
-                        b.ix.heap.set(t, &h);
-                    }
-                    "/gc/heap/goal:bytes" => {
-                        b.heap[1] = m.value;
-                        let h = [b.heap[0] as f32, b.heap[1] as f32];
-                        b.ix.heap.set(t, &h);
-                    }
-                    "/sched/gomaxprocs:threads" => b.ix.procs_counter.set(t, &[m.value as f32]),
-                    _ => {}
-                }
-            }
-            EventKind::Label => {
-                let l = ev.label().unwrap();
-                let g = b.g(l.resource.id, t);
-                b.ix.goroutines[g as usize].label = b.ix.strings.intern(l.label);
-            }
-            EventKind::StackSample => {
-                let g = b.lookup(ev.goroutine()).unwrap_or(NONE);
-                let s = b.ix.stacks.intern(ev.stack(), &mut b.ix.strings);
-                b.ix.samples.push((t, g, s));
-            }
-            EventKind::RangeBegin | EventKind::RangeActive | EventKind::RangeEnd => {
-                let Some(rg) = ev.range() else { continue };
-                let kind = ev.kind();
-                let begin_t = if kind == EventKind::RangeActive {
-                    b.ix.t0
-                } else {
-                    t
-                };
-                match rg.name {
-                    RangeName::GcMark => match kind {
-                        EventKind::RangeEnd => {
-                            let s = b.gc_start.take().unwrap_or(b.ix.t0);
-                            let k = b.name_mark;
-                            b.ranges[0].push((s, t, NONE, k));
-                        }
-                        _ => {
-                            b.gc_start.get_or_insert(begin_t);
-                        }
-                    },
-                    RangeName::Stw(kindname) => {
-                        let g = b.lookup(rg.scope.id).unwrap_or(NONE);
-                        match kind {
-                            EventKind::RangeEnd => {
-                                let (s, k) = b.stw_start.take().unwrap_or((b.ix.t0, 0));
-                                b.ranges[1].push((s, t, g, k));
-                            }
-                            _ => {
-                                let name = rg.name.to_bytes();
-                                let _ = kindname;
-                                let k = b.ix.strings.intern(&name);
-                                b.stw_start.get_or_insert((begin_t, k));
-                            }
-                        }
-                    }
-                    RangeName::GcSweep => {
-                        let p = rg.scope.id;
-                        match kind {
-                            EventKind::RangeEnd => {
-                                let s = b.sweep_start.remove(&p).unwrap_or(b.ix.t0);
-                                let pi = if p >= 0 { b.proc(p) } else { NONE };
-                                let k = b.name_sweep;
-                                b.ranges[2].push((s, t, pi, k));
-                            }
-                            _ => {
-                                b.sweep_start.entry(p).or_insert(begin_t);
-                            }
-                        }
-                    }
-                    RangeName::GcMarkAssist => {
-                        let g = b.g(rg.scope.id, t);
-                        let bg = &mut b.gb[g as usize];
-                        match kind {
-                            EventKind::RangeEnd => {
-                                let s = if bg.assist_start == i64::MIN {
-                                    b.ix.t0
-                                } else {
-                                    bg.assist_start
-                                };
-                                bg.assist_start = i64::MIN;
-                                let k = b.name_assist;
-                                b.ranges[3].push((s, t, g, k));
-                            }
-                            _ => {
-                                if bg.assist_start == i64::MIN {
-                                    bg.assist_start = begin_t;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            EventKind::TaskBegin | EventKind::TaskEnd => {
-                let tk = ev.task().unwrap();
-                let g = b.lookup(ev.goroutine()).unwrap_or(NONE);
-                let typ = b.str(tk.typ);
-                let n = b.ix.tasks.len() as u32;
-                let i = *b.ix.task_idx.entry(tk.id).or_insert(n);
-                if i == n {
-                    b.ix.tasks.push(Task {
-                        id: tk.id,
-                        parent: tk.parent,
-                        typ,
-                        start: b.ix.t0,
-                        end: i64::MAX,
-                        start_g: NONE,
-                        end_g: NONE,
-                        lane: 0,
-                    });
-                }
-                let task = &mut b.ix.tasks[i as usize];
-                if ev.kind() == EventKind::TaskBegin {
-                    task.start = t;
-                    task.start_g = g;
-                } else {
-                    task.end = t;
-                    task.end_g = g;
-                    if task.typ == 0 {
-                        task.typ = typ;
-                    }
-                }
-            }
-            EventKind::RegionBegin | EventKind::RegionEnd => {
-                let rg = ev.region().unwrap();
-                let g = b.g(ev.goroutine(), t);
-                let typ = b.str(rg.typ);
-                if ev.kind() == EventKind::RegionBegin {
-                    let s = b.ix.stacks.intern(ev.stack(), &mut b.ix.strings);
-                    b.open_regions
-                        .entry(g)
-                        .or_default()
-                        .push((typ, rg.task, t, s));
-                } else {
-                    // Regions nest; an end without a begin started before the trace.
-                    let mut depth = 0;
-                    let (start, task, s) = match b.open_regions.get_mut(&g) {
-                        Some(stack) => {
-                            let found = stack.iter().rposition(|r| r.0 == typ).map(|p| {
-                                let r = stack.remove(p);
-                                (r.2, r.1, r.3)
-                            });
-                            depth = stack.len() as u32;
-                            if stack.is_empty() {
-                                // Only goroutines inside a region keep an entry:
-                                // one per goroutine ever seen costs hundreds of MB.
-                                b.open_regions.remove(&g);
-                            }
-                            found.unwrap_or((b.ix.t0, rg.task, 0))
-                        }
-                        None => (b.ix.t0, rg.task, 0),
-                    };
-                    b.ix.regions.push(Region {
-                        g,
-                        task,
-                        typ,
-                        start,
-                        end: t,
-                        stack: s,
-                        depth,
-                    });
-                }
-            }
-            EventKind::Log => {
-                let l = ev.log().unwrap();
-                let g = b.lookup(ev.goroutine()).unwrap_or(NONE);
-                let cat = b.str(l.category);
-                if b.ix.log_text.len() + l.message.len() > u32::MAX as usize {
-                    continue;
-                }
-                let stack = b.ix.stacks.intern(ev.stack(), &mut b.ix.strings);
-                let off = b.ix.log_text.len() as u32;
-                b.ix.log_text.extend_from_slice(l.message);
-                b.ix.logs.push(LogRec {
-                    t,
-                    g,
-                    task: l.task,
-                    cat,
-                    msg_off: off,
-                    msg_len: l.message.len().min(u32::MAX as usize) as u32,
-                    stack,
-                });
-            }
-            _ => {}
-        }
-    }
+                b
+            })
+            .expect("spawning the index thread");
+        let mut front = front;
+        let res = front.read_all(&mut r, total, tx, back_rx, progress);
+        let b = match back.join() {
+            Ok(b) => b,
+            Err(p) => std::panic::resume_unwind(p),
+        };
+        (res, front, b)
+    });
+    res?;
+    b.ix.strings = front.strings;
+    b.ix.stacks = front.stacks;
+    b.ix.reasons = front.reasons;
+    b.ix.events = front.events;
+    b.ix.t0 = front.t0;
+    b.ix.t1 = front.t1;
     if b.ix.t0 == i64::MAX {
         b.ix.t0 = 0;
         b.ix.t1 = 0;
@@ -1529,6 +1236,526 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
     progress(total, total);
     drop(r);
     Ok(finish(b))
+}
+
+/// Record kinds: what the index thread is told about each event.
+const RK_SYNC: u8 = 0;
+const RK_TR: u8 = 1;
+const RK_METRIC: u8 = 2;
+const RK_LABEL: u8 = 3;
+const RK_SAMPLE: u8 = 4;
+const RK_RANGE: u8 = 5;
+const RK_TASK: u8 = 6;
+const RK_REGION: u8 = 7;
+const RK_LOG: u8 = 8;
+
+/// Range names in `Rec::sub` (times 4, plus 0 begin, 1 active, 2 end).
+const RN_MARK: u8 = 0;
+const RN_STW: u8 = 1;
+const RN_SWEEP: u8 = 2;
+const RN_ASSIST: u8 = 3;
+
+/// One event reduced to what the index needs, its stacks and strings
+/// already interned. Fields mean different things per kind (see `Front`).
+#[derive(Clone, Copy, Default)]
+struct Rec {
+    t: i64,
+    /// The resource (goroutine, label's or range's scope).
+    id: i64,
+    /// The event's goroutine.
+    g: i64,
+    /// The event's P; a task's parent; a log message's offset in the batch text.
+    p: i64,
+    /// The event's M; a log message's length.
+    m: i64,
+    /// A metric's value; a task's ID; a region's or log's task.
+    x: u64,
+    stack: u32,
+    /// A new goroutine's creation stack.
+    stack2: u32,
+    /// An interned string: a goroutine's start function, a label, a type,
+    /// a log category, a stop-the-world's name.
+    s: u32,
+    kind: u8,
+    sub: u8,
+    from: u8,
+    to: u8,
+    reason: u8,
+}
+
+const BATCH: usize = 4096;
+
+struct Batch {
+    /// The trace's first event time, once known.
+    t0: i64,
+    recs: Vec<Rec>,
+    /// Log messages, back to back.
+    text: Vec<u8>,
+}
+
+/// The reading half of the build: owns the tables records point into.
+struct Front {
+    strings: Strings,
+    stacks: Stacks,
+    reasons: Vec<Box<str>>,
+    reason_map: FxHashMap<Box<[u8]>, u8>,
+    reason_cache: AddrCache,
+    str_cache: AddrCache,
+    t0: i64,
+    t1: i64,
+    events: u64,
+    log_bytes: u64,
+}
+
+impl Front {
+    /// Interns a string from the current generation's tables.
+    #[inline]
+    fn str(&mut self, s: &[u8]) -> u32 {
+        let strings = &mut self.strings;
+        self.str_cache.get_or(s, |s| strings.intern(s))
+    }
+
+    #[inline]
+    fn reason(&mut self, r: &[u8]) -> u8 {
+        if r.is_empty() {
+            return 0;
+        }
+        let (map, reasons) = (&mut self.reason_map, &mut self.reasons);
+        self.reason_cache.get_or(r, |r| {
+            if let Some(&i) = map.get(r) {
+                return i as u32;
+            }
+            let n = reasons.len();
+            if n >= 255 {
+                return 255;
+            }
+            reasons.push(String::from_utf8_lossy(r).into());
+            map.insert(r.into(), n as u8);
+            n as u32
+        }) as u8
+    }
+
+    #[inline]
+    fn stack(&mut self, st: Stack<'_>) -> u32 {
+        self.stacks.intern(st, &mut self.strings)
+    }
+
+    /// Reads every event, sending records in batches; returns the reader's
+    /// error, if any, after the records before it.
+    fn read_all(
+        &mut self,
+        r: &mut Reader,
+        total: u64,
+        tx: std::sync::mpsc::SyncSender<Batch>,
+        back: std::sync::mpsc::Receiver<Batch>,
+        progress: Progress<'_>,
+    ) -> gotrace::Result<()> {
+        let new_batch = |back: &std::sync::mpsc::Receiver<Batch>| {
+            back.try_recv().map_or_else(
+                |_| Batch {
+                    t0: 0,
+                    recs: Vec::with_capacity(BATCH),
+                    text: Vec::new(),
+                },
+                |mut b| {
+                    b.recs.clear();
+                    b.text.clear();
+                    b
+                },
+            )
+        };
+        let mut batch = new_batch(&back);
+        let mut last_progress = 0u64;
+        let res = loop {
+            if batch.recs.len() >= BATCH {
+                batch.t0 = self.t0;
+                let next = new_batch(&back);
+                if tx.send(std::mem::replace(&mut batch, next)).is_err() {
+                    break Ok(());
+                }
+            }
+            let gen_end = r.generation().map(|g| g.offset + g.len);
+            let ev = match r.read_event() {
+                Ok(Some(ev)) => ev,
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            };
+            let t = ev.time();
+            self.events += 1;
+            if self.t0 == i64::MAX {
+                self.t0 = t;
+            }
+            self.t1 = self.t1.max(t);
+            let mut rec = Rec {
+                t,
+                ..Rec::default()
+            };
+            match ev.kind() {
+                EventKind::Sync => {
+                    self.stacks.new_generation();
+                    self.reason_cache.clear();
+                    self.str_cache.clear();
+                    if let Some(e) = gen_end {
+                        if e > last_progress + (1 << 20) || e >= total {
+                            last_progress = e;
+                            progress(e, total);
+                        }
+                    }
+                    rec.kind = RK_SYNC;
+                }
+                EventKind::StateTransition => {
+                    let st = ev.state_transition().unwrap();
+                    if st.resource.kind != ResourceKind::Goroutine {
+                        continue;
+                    }
+                    let (from, to) = st.goroutine();
+                    if from == to {
+                        continue;
+                    }
+                    let named = !st.stack.is_empty();
+                    let stack_src = if st.stack.is_present() && named {
+                        st.stack
+                    } else {
+                        ev.stack()
+                    };
+                    rec.stack = self.stack(stack_src);
+                    // The outermost frame names a goroutine.
+                    rec.s = match self.stacks.frames_of(rec.stack).last() {
+                        Some(&f) if named => self.stacks.frames[f as usize].func,
+                        _ => NONE,
+                    };
+                    rec.reason = self.reason(st.reason);
+                    rec.kind = RK_TR;
+                    rec.id = st.resource.id;
+                    rec.g = ev.goroutine();
+                    rec.p = ev.proc();
+                    rec.m = ev.thread();
+                    rec.from = from as u8;
+                    rec.to = to as u8;
+                    if from == GoState::NotExist && to == GoState::Runnable && rec.g != rec.id {
+                        rec.stack2 = self.stack(ev.stack());
+                    }
+                }
+                EventKind::Metric => {
+                    let m = ev.metric().unwrap();
+                    rec.sub = match m.name {
+                        "/memory/classes/heap/objects:bytes" => 0,
+                        "/gc/heap/goal:bytes" => 1,
+                        "/sched/gomaxprocs:threads" => 2,
+                        _ => continue,
+                    };
+                    rec.kind = RK_METRIC;
+                    rec.x = m.value;
+                }
+                EventKind::Label => {
+                    let l = ev.label().unwrap();
+                    rec.kind = RK_LABEL;
+                    rec.id = l.resource.id;
+                    rec.s = self.strings.intern(l.label);
+                }
+                EventKind::StackSample => {
+                    rec.kind = RK_SAMPLE;
+                    rec.g = ev.goroutine();
+                    rec.stack = self.stack(ev.stack());
+                }
+                EventKind::RangeBegin | EventKind::RangeActive | EventKind::RangeEnd => {
+                    let Some(rg) = ev.range() else { continue };
+                    let phase = match ev.kind() {
+                        EventKind::RangeBegin => 0,
+                        EventKind::RangeActive => 1,
+                        _ => 2,
+                    };
+                    let name = match rg.name {
+                        RangeName::GcMark => RN_MARK,
+                        RangeName::Stw(_) => {
+                            if phase != 2 {
+                                rec.s = self.strings.intern(&rg.name.to_bytes());
+                            }
+                            RN_STW
+                        }
+                        RangeName::GcSweep => RN_SWEEP,
+                        RangeName::GcMarkAssist => RN_ASSIST,
+                    };
+                    rec.kind = RK_RANGE;
+                    rec.sub = name * 4 + phase;
+                    rec.id = rg.scope.id;
+                }
+                EventKind::TaskBegin | EventKind::TaskEnd => {
+                    let tk = ev.task().unwrap();
+                    rec.kind = RK_TASK;
+                    rec.sub = (ev.kind() == EventKind::TaskEnd) as u8;
+                    rec.g = ev.goroutine();
+                    rec.s = self.str(tk.typ);
+                    rec.x = tk.id;
+                    rec.p = tk.parent as i64;
+                }
+                EventKind::RegionBegin | EventKind::RegionEnd => {
+                    let rg = ev.region().unwrap();
+                    rec.kind = RK_REGION;
+                    rec.g = ev.goroutine();
+                    rec.s = self.str(rg.typ);
+                    rec.x = rg.task;
+                    if ev.kind() == EventKind::RegionBegin {
+                        rec.stack = self.stack(ev.stack());
+                    } else {
+                        rec.sub = 1;
+                    }
+                }
+                EventKind::Log => {
+                    let l = ev.log().unwrap();
+                    let cat = self.str(l.category);
+                    if self.log_bytes + l.message.len() as u64 > u32::MAX as u64 {
+                        continue;
+                    }
+                    self.log_bytes += l.message.len() as u64;
+                    rec.kind = RK_LOG;
+                    rec.g = ev.goroutine();
+                    rec.x = l.task;
+                    rec.s = cat;
+                    rec.stack = self.stack(ev.stack());
+                    rec.p = batch.text.len() as i64;
+                    rec.m = l.message.len() as i64;
+                    batch.text.extend_from_slice(l.message);
+                }
+                _ => continue,
+            }
+            batch.recs.push(rec);
+        };
+        batch.t0 = self.t0;
+        if !batch.recs.is_empty() {
+            let _ = tx.send(batch);
+        }
+        res
+    }
+}
+
+impl Builder {
+    fn apply_batch(&mut self, batch: &Batch) {
+        if self.ix.t0 == i64::MAX {
+            self.ix.t0 = batch.t0;
+        }
+        for rec in &batch.recs {
+            self.apply(rec, &batch.text);
+        }
+    }
+
+    fn apply(&mut self, rec: &Rec, text: &[u8]) {
+        let b = self;
+        let t = rec.t;
+        match rec.kind {
+            RK_TR => {
+                let g = b.g(rec.id, t);
+                let (from, to) = (rec.from, rec.to);
+                {
+                    let gr = &mut b.ix.goroutines[g as usize];
+                    gr.last = t;
+                    if gr.name == NONE && rec.s != NONE {
+                        gr.name = rec.s;
+                    }
+                }
+                // A state first seen mid-trace started at the trace's start
+                // (transitions keep their own time so segment offsets stay small).
+                let start_t = if from == S_UNDET { b.ix.t0 } else { t };
+                let waker = b.lookup(rec.g).unwrap_or(NONE);
+                // Leaving states.
+                if from == S_RUNNING {
+                    b.end_running(g, t);
+                }
+                if from == S_SYSCALL {
+                    let bg = &mut b.gb[g as usize];
+                    if bg.sys_thread != NONE {
+                        let m = bg.sys_thread;
+                        let s = bg.sys_start;
+                        bg.sys_thread = NONE;
+                        b.ix.threads[m as usize]
+                            .1
+                            .push(s, t, g, (to != S_RUNNING) as u32);
+                    }
+                }
+                // Entering states.
+                if to == S_RUNNING {
+                    let p = if rec.p >= 0 { b.proc(rec.p) } else { NONE };
+                    let bg = &mut b.gb[g as usize];
+                    bg.run_start = start_t;
+                    bg.run_proc = p;
+                }
+                if to == S_SYSCALL && rec.m >= 0 {
+                    let m = b.thread(rec.m);
+                    let bg = &mut b.gb[g as usize];
+                    bg.sys_start = start_t;
+                    bg.sys_thread = m;
+                }
+                if (from == S_WAITING || from == S_NOTEXIST) && to == S_RUNNABLE && waker != g {
+                    let e = &mut b.ix.edges;
+                    e.t.push(t);
+                    e.from.push(waker);
+                    e.to.push(g);
+                    e.kind.push((from == S_NOTEXIST) as u8);
+                    if from == S_NOTEXIST {
+                        let gr = &mut b.ix.goroutines[g as usize];
+                        gr.creator = waker;
+                        gr.create_stack = rec.stack2;
+                    }
+                }
+                if from != S_UNDET {
+                    b.counts[from as usize] = b.counts[from as usize].saturating_sub(1);
+                }
+                b.counts[to as usize] += 1;
+                b.gb[g as usize].state = to;
+                b.push_tr(g, t, to, rec.reason, rec.stack);
+                b.count(t);
+            }
+            RK_METRIC => match rec.sub {
+                0 | 1 => {
+                    b.heap[rec.sub as usize] = rec.x;
+                    let h = [b.heap[0] as f32, b.heap[1] as f32];
+                    b.ix.heap.set(t, &h);
+                }
+                _ => b.ix.procs_counter.set(t, &[rec.x as f32]),
+            },
+            RK_LABEL => {
+                let g = b.g(rec.id, t);
+                b.ix.goroutines[g as usize].label = rec.s;
+            }
+            RK_SAMPLE => {
+                let g = b.lookup(rec.g).unwrap_or(NONE);
+                b.ix.samples.push((t, g, rec.stack));
+            }
+            RK_RANGE => {
+                let (name, phase) = (rec.sub / 4, rec.sub % 4);
+                let begin_t = if phase == 1 { b.ix.t0 } else { t };
+                let end = phase == 2;
+                match name {
+                    RN_MARK => {
+                        if end {
+                            let s = b.gc_start.take().unwrap_or(b.ix.t0);
+                            b.ranges[0].push((s, t, NONE, b.name_mark));
+                        } else {
+                            b.gc_start.get_or_insert(begin_t);
+                        }
+                    }
+                    RN_STW => {
+                        let g = b.lookup(rec.id).unwrap_or(NONE);
+                        if end {
+                            let (s, k) = b.stw_start.take().unwrap_or((b.ix.t0, 0));
+                            b.ranges[1].push((s, t, g, k));
+                        } else {
+                            b.stw_start.get_or_insert((begin_t, rec.s));
+                        }
+                    }
+                    RN_SWEEP => {
+                        let p = rec.id;
+                        if end {
+                            let s = b.sweep_start.remove(&p).unwrap_or(b.ix.t0);
+                            let pi = if p >= 0 { b.proc(p) } else { NONE };
+                            b.ranges[2].push((s, t, pi, b.name_sweep));
+                        } else {
+                            b.sweep_start.entry(p).or_insert(begin_t);
+                        }
+                    }
+                    _ => {
+                        let g = b.g(rec.id, t);
+                        let t0 = b.ix.t0;
+                        let bg = &mut b.gb[g as usize];
+                        if end {
+                            let s = if bg.assist_start == i64::MIN {
+                                t0
+                            } else {
+                                bg.assist_start
+                            };
+                            bg.assist_start = i64::MIN;
+                            b.ranges[3].push((s, t, g, b.name_assist));
+                        } else if bg.assist_start == i64::MIN {
+                            bg.assist_start = begin_t;
+                        }
+                    }
+                }
+            }
+            RK_TASK => {
+                let g = b.lookup(rec.g).unwrap_or(NONE);
+                let typ = rec.s;
+                let n = b.ix.tasks.len() as u32;
+                let i = *b.ix.task_idx.entry(rec.x).or_insert(n);
+                if i == n {
+                    b.ix.tasks.push(Task {
+                        id: rec.x,
+                        parent: rec.p as u64,
+                        typ,
+                        start: b.ix.t0,
+                        end: i64::MAX,
+                        start_g: NONE,
+                        end_g: NONE,
+                        lane: 0,
+                    });
+                }
+                let task = &mut b.ix.tasks[i as usize];
+                if rec.sub == 0 {
+                    task.start = t;
+                    task.start_g = g;
+                } else {
+                    task.end = t;
+                    task.end_g = g;
+                    if task.typ == 0 {
+                        task.typ = typ;
+                    }
+                }
+            }
+            RK_REGION => {
+                let g = b.g(rec.g, t);
+                let typ = rec.s;
+                if rec.sub == 0 {
+                    b.open_regions
+                        .entry(g)
+                        .or_default()
+                        .push((typ, rec.x, t, rec.stack));
+                } else {
+                    // Regions nest; an end without a begin started before the trace.
+                    let mut depth = 0;
+                    let (start, task, s) = match b.open_regions.get_mut(&g) {
+                        Some(stack) => {
+                            let found = stack.iter().rposition(|r| r.0 == typ).map(|p| {
+                                let r = stack.remove(p);
+                                (r.2, r.1, r.3)
+                            });
+                            depth = stack.len() as u32;
+                            if stack.is_empty() {
+                                // Only goroutines inside a region keep an entry:
+                                // one per goroutine ever seen costs hundreds of MB.
+                                b.open_regions.remove(&g);
+                            }
+                            found.unwrap_or((b.ix.t0, rec.x, 0))
+                        }
+                        None => (b.ix.t0, rec.x, 0),
+                    };
+                    b.ix.regions.push(Region {
+                        g,
+                        task,
+                        typ,
+                        start,
+                        end: t,
+                        stack: s,
+                        depth,
+                    });
+                }
+            }
+            RK_LOG => {
+                let g = b.lookup(rec.g).unwrap_or(NONE);
+                let msg = &text[rec.p as usize..(rec.p + rec.m) as usize];
+                let off = b.ix.log_text.len() as u32;
+                b.ix.log_text.extend_from_slice(msg);
+                b.ix.logs.push(LogRec {
+                    t,
+                    g,
+                    task: rec.x,
+                    cat: rec.s,
+                    msg_off: off,
+                    msg_len: msg.len() as u32,
+                    stack: rec.stack,
+                });
+            }
+            _ => {}
+        }
+    }
 }
 
 fn finish(mut b: Builder) -> Index {
