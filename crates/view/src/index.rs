@@ -1374,7 +1374,6 @@ impl Front {
                     break Ok(());
                 }
             }
-            let gen_end = r.generation().map(|g| g.offset + g.len);
             let ev = match r.read_event() {
                 Ok(Some(ev)) => ev,
                 Ok(None) => break Ok(()),
@@ -1395,7 +1394,8 @@ impl Front {
                     self.stacks.new_generation();
                     self.reason_cache.clear();
                     self.str_cache.clear();
-                    if let Some(e) = gen_end {
+                    // The new generation starts where the last one ended.
+                    if let Some(e) = r.generation().map(|g| g.offset) {
                         if e > last_progress + (1 << 20) || e >= total {
                             last_progress = e;
                             progress(e, total);
@@ -1788,99 +1788,118 @@ fn finish(mut b: Builder) -> Index {
     ix.runs = runs;
     ix.run_off = off;
 
-    for (_, s) in ix.procs.iter_mut().chain(ix.threads.iter_mut()) {
-        s.sort();
-    }
-    ix.procs.sort_by_key(|p| p.0);
     let (t0, t1) = (ix.t0, ix.t1);
-    for (_, s) in ix.procs.iter_mut().chain(ix.threads.iter_mut()) {
-        s.build_levels(t0, t1, LEVEL_MIN);
+    // Procs are listed by ID; sweeps name their proc by first-seen index.
+    let mut order: Vec<usize> = (0..ix.procs.len()).collect();
+    order.sort_by_key(|&i| ix.procs[i].0);
+    let mut new_index = vec![0u32; order.len()];
+    for (new, &old) in order.iter().enumerate() {
+        new_index[old] = new as u32;
     }
-    ix.gcount.build_level(t0, t1);
-    ix.heap.build_level(t0, t1);
-    ix.threads.sort_by_key(|p| p.0);
-    for (i, mut v) in std::mem::take(&mut b.ranges).into_iter().enumerate() {
-        // Sorted descending and popped, giving memory back as the Spans grow.
-        v.sort_unstable_by(|a, b| b.cmp(a));
-        while let Some((s, e, g, k)) = v.pop() {
-            ix.ranges[i].push(s, e, g, k);
-            if v.len() % (1 << 16) == 0 {
-                v.shrink_to_fit();
+    let ranges_in = std::mem::take(&mut b.ranges);
+    // Rows, ranges and the rest are independent: finish them side by side.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for (_, s) in ix.procs.iter_mut().chain(ix.threads.iter_mut()) {
+                s.sort();
+            }
+            ix.procs.sort_by_key(|p| p.0);
+            for (_, s) in ix.procs.iter_mut().chain(ix.threads.iter_mut()) {
+                s.build_levels(t0, t1, LEVEL_MIN);
+            }
+            ix.threads.sort_by_key(|p| p.0);
+            ix.gcount.build_level(t0, t1);
+            ix.heap.build_level(t0, t1);
+        });
+        s.spawn(|| {
+            for (i, mut v) in ranges_in.into_iter().enumerate() {
+                // Sorted descending and popped, giving memory back as the Spans grow.
+                v.sort_unstable_by(|a, b| b.cmp(a));
+                while let Some((s, e, g, k)) = v.pop() {
+                    let g = match (i, new_index.get(g as usize)) {
+                        (2, Some(&p)) => p,
+                        _ => g,
+                    };
+                    ix.ranges[i].push(s, e, g, k);
+                    if v.len() % (1 << 16) == 0 {
+                        v.shrink_to_fit();
+                    }
+                }
+                ix.ranges[i].sort();
+                ix.ranges[i].build_levels(t0, t1, LEVEL_MIN);
+            }
+        });
+        // Groups, tasks and their lanes, regions, logs and samples.
+        // Groups by start function.
+        let mut by_name: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+        for (i, g) in ix.goroutines.iter().enumerate() {
+            by_name.entry(g.name).or_default().push(i as u32);
+        }
+        let mut groups: Vec<(u32, Vec<u32>)> = by_name.into_iter().collect();
+        for (_, v) in &mut groups {
+            v.sort_by_key(|&g| ix.goroutines[g as usize].id);
+        }
+        groups.sort_by(|a, b| {
+            ix.strings
+                .get(a.0)
+                .cmp(ix.strings.get(b.0))
+                .then(a.1.len().cmp(&b.1.len()))
+        });
+        for (gi, (_, v)) in groups.iter().enumerate() {
+            for &g in v {
+                ix.goroutines[g as usize].group = gi as u32;
             }
         }
-        ix.ranges[i].sort();
-        ix.ranges[i].build_levels(t0, t1, LEVEL_MIN);
-    }
+        ix.groups = groups;
 
-    // Groups by start function.
-    let mut by_name: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
-    for (i, g) in ix.goroutines.iter().enumerate() {
-        by_name.entry(g.name).or_default().push(i as u32);
-    }
-    let mut groups: Vec<(u32, Vec<u32>)> = by_name.into_iter().collect();
-    for (_, v) in &mut groups {
-        v.sort_by_key(|&g| ix.goroutines[g as usize].id);
-    }
-    groups.sort_by(|a, b| {
-        ix.strings
-            .get(a.0)
-            .cmp(ix.strings.get(b.0))
-            .then(a.1.len().cmp(&b.1.len()))
+        // Tasks: sort by start, then pack into lanes greedily.
+        let t1 = ix.t1;
+        for t in &mut ix.tasks {
+            if t.end == i64::MAX {
+                t.end = t1;
+            }
+        }
+        ix.tasks.sort_unstable_by_key(|t| (t.start, t.id));
+        ix.task_idx = ix
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id, i as u32))
+            .collect();
+        let mut lane_end: Vec<i64> = Vec::new();
+        for t in &mut ix.tasks {
+            let l = match lane_end.iter().position(|&e| e <= t.start) {
+                Some(l) => l,
+                None => {
+                    lane_end.push(i64::MIN);
+                    lane_end.len() - 1
+                }
+            };
+            lane_end[l] = t.end;
+            t.lane = l as u32;
+        }
+        ix.task_lanes = lane_end.len() as u32;
+        ix.task_rows = (0..lane_end.len()).map(|_| Spans::default()).collect();
+        for (i, t) in ix.tasks.iter().enumerate() {
+            ix.task_rows[t.lane as usize].push(t.start, t.end, i as u32, t.typ);
+        }
+        for r in &mut ix.task_rows {
+            r.build_levels(t0, t1, LEVEL_MIN);
+        }
+
+        ix.regions
+            .sort_unstable_by_key(|r| (r.g, r.start, std::cmp::Reverse(r.end)));
+        let mut roff = vec![0u32; ng + 1];
+        for r in &ix.regions {
+            roff[r.g as usize + 1] += 1;
+        }
+        for i in 0..ng {
+            roff[i + 1] += roff[i];
+        }
+        ix.region_of_g = (0..ix.regions.len() as u32).collect();
+        ix.region_off = roff;
+        ix.logs.sort_by_key(|l| l.t);
+        ix.samples.sort_by_key(|s| s.0);
     });
-    for (gi, (_, v)) in groups.iter().enumerate() {
-        for &g in v {
-            ix.goroutines[g as usize].group = gi as u32;
-        }
-    }
-    ix.groups = groups;
-
-    // Tasks: sort by start, then pack into lanes greedily.
-    let t1 = ix.t1;
-    for t in &mut ix.tasks {
-        if t.end == i64::MAX {
-            t.end = t1;
-        }
-    }
-    ix.tasks.sort_unstable_by_key(|t| (t.start, t.id));
-    ix.task_idx = ix
-        .tasks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.id, i as u32))
-        .collect();
-    let mut lane_end: Vec<i64> = Vec::new();
-    for t in &mut ix.tasks {
-        let l = match lane_end.iter().position(|&e| e <= t.start) {
-            Some(l) => l,
-            None => {
-                lane_end.push(i64::MIN);
-                lane_end.len() - 1
-            }
-        };
-        lane_end[l] = t.end;
-        t.lane = l as u32;
-    }
-    ix.task_lanes = lane_end.len() as u32;
-    ix.task_rows = (0..lane_end.len()).map(|_| Spans::default()).collect();
-    for (i, t) in ix.tasks.iter().enumerate() {
-        ix.task_rows[t.lane as usize].push(t.start, t.end, i as u32, t.typ);
-    }
-    for r in &mut ix.task_rows {
-        r.build_levels(t0, t1, LEVEL_MIN);
-    }
-
-    ix.regions
-        .sort_unstable_by_key(|r| (r.g, r.start, std::cmp::Reverse(r.end)));
-    let mut roff = vec![0u32; ng + 1];
-    for r in &ix.regions {
-        roff[r.g as usize + 1] += 1;
-    }
-    for i in 0..ng {
-        roff[i + 1] += roff[i];
-    }
-    ix.region_of_g = (0..ix.regions.len() as u32).collect();
-    ix.region_off = roff;
-    ix.logs.sort_by_key(|l| l.t);
-    ix.samples.sort_by_key(|s| s.0);
     b.ix
 }

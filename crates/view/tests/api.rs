@@ -540,3 +540,41 @@ fn listen_addresses() {
     assert_eq!(gotrace_view::listen_addr(Some(":8080")), "127.0.0.1:8080");
     assert_eq!(gotrace_view::listen_addr(Some("0.0.0.0:1")), "0.0.0.0:1");
 }
+
+#[test]
+fn sweep_spans_name_the_proc_that_swept() {
+    // Sweeps name their P by index into the proc rows, which are listed by
+    // ID: the index must follow that order, not the order Ps were first seen.
+    let mut checked = 0;
+    for p in corpus() {
+        let ix = load(&p);
+        // Every (end time, P) of a sweep, from the events themselves.
+        let mut ends = std::collections::HashSet::new();
+        let mut r = gotrace::Reader::open(&p).unwrap();
+        while let Some(ev) = r.read_event().unwrap() {
+            if ev.kind() == gotrace::EventKind::RangeEnd {
+                if let Some(rg) = ev.range() {
+                    if matches!(rg.name, gotrace::RangeName::GcSweep) {
+                        ends.insert((ev.time(), rg.scope.id));
+                    }
+                }
+            }
+        }
+        let sweeps = &ix.ranges[2];
+        for (s, e, g, _) in sweeps.iter() {
+            if g == NONE || e == ix.t1 {
+                continue;
+            }
+            let v = api::span(&ix, "sweep", s).unwrap();
+            let proc = v["proc"].as_i64().unwrap();
+            assert_eq!(proc, ix.procs[g as usize].0);
+            assert!(
+                ends.contains(&(e, proc)),
+                "{}: sweep ending at {e} shown on P{proc}",
+                p.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} sweeps checked");
+}
