@@ -58,32 +58,21 @@ fn main() {
         ix.stacks.off.len(),
         mib(ix.goroutines.len() * std::mem::size_of::<gotrace_view::index::Goroutine>()),
     );
-    for (id, sp) in &ix.procs {
-        let overlaps = (1..sp.len())
-            .filter(|&i| sp.end(i - 1) > sp.start(i))
-            .count();
-        let first = (1..sp.len()).find(|&i| sp.end(i - 1) > sp.start(i));
+    for (p, (id, sp)) in ix.procs.iter().enumerate() {
+        let row = ix.proc_row(p).unwrap();
+        let spans: Vec<(i64, i64, u32)> = row.iter().collect();
+        let overlaps = spans.windows(2).filter(|w| w[0].1 > w[1].0).count();
         println!(
-            "proc {id}: {} spans, {overlaps} overlaps, max dur {} {:?}",
+            "proc {id}: {} spans, {overlaps} overlaps, max dur {}, disjoint {}, {} levels ({} bytes)",
             sp.len(),
             sp.max_dur,
-            first.map(|i| (
-                sp.start(i - 1) - ix.t0,
-                sp.end(i - 1) - ix.t0,
-                sp.g[i - 1],
-                sp.start(i) - ix.t0,
-                sp.end(i) - ix.t0,
-                sp.g[i]
-            ))
+            sp.disjoint,
+            sp.levels.len(),
+            sp.levels.iter().map(|l| l.s.len() * 28).sum::<usize>()
         );
     }
-    let lv: usize = ix
-        .procs
-        .iter()
-        .chain(&ix.threads)
-        .map(|p| p.1.level_bytes())
-        .sum();
-    println!("proc/thread levels: {:.0} MiB", mib(lv));
+    let lv: usize = ix.threads.iter().map(|p| p.1.level_bytes()).sum();
+    println!("thread levels: {:.0} MiB", mib(lv));
     for (i, r) in ix.ranges.iter().enumerate() {
         println!(
             "range {i}: {} spans, {} bytes, levels {} bytes, max_dur {}",

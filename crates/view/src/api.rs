@@ -210,11 +210,11 @@ impl Lod {
     }
 }
 
-fn spans_tile(ix: &Index, sp: &Spans, a: i64, b: i64, px: u32, gids: bool) -> Value {
+fn spans_tile(ix: &Index, sp: &impl SpanRow, a: i64, b: i64, px: u32, gids: bool) -> Value {
     let mut lod = Lod::new(a, b, px);
     let px_ns = (b - a) / px.max(1) as i64;
     // Zoomed out, start from the precomputed level nearest below a pixel.
-    if let Some(l) = sp.levels.iter().rev().find(|l| l.px_ns <= px_ns) {
+    if let Some(l) = sp.levels().iter().rev().find(|l| l.px_ns <= px_ns) {
         let lo = l.s.partition_point(|&s| s < a.saturating_sub(l.max_dur));
         let hi = l.s.partition_point(|&s| s < b);
         for i in lo..hi.max(lo) {
@@ -225,8 +225,9 @@ fn spans_tile(ix: &Index, sp: &Spans, a: i64, b: i64, px: u32, gids: bool) -> Va
         return lod.finish(ix.t0, gids.then_some(ix));
     }
     for i in sp.window(a, b) {
-        if sp.end(i) > a {
-            lod.push(sp.start(i), sp.end(i), sp.k(i), sp.g[i]);
+        let e = sp.end(i);
+        if e > a {
+            lod.push(sp.start(i), e, sp.k(i), sp.g(i));
         }
     }
     lod.finish(ix.t0, gids.then_some(ix))
@@ -305,8 +306,8 @@ pub fn tile(ix: &Index, row: &str, a: i64, b: i64, px: u32) -> ApiResult {
     let num = || arg.parse::<usize>().map_err(|_| format!("bad row {row:?}"));
     Ok(match kind {
         "proc" => {
-            let p = ix.procs.get(num()?).ok_or("no such proc")?;
-            spans_tile(ix, &p.1, a, b, px, true)
+            let p = ix.proc_row(num()?).ok_or("no such proc")?;
+            spans_tile(ix, &p, a, b, px, true)
         }
         "thread" => {
             let p = ix.threads.get(num()?).ok_or("no such thread")?;
@@ -482,9 +483,18 @@ pub fn g_span(ix: &Index, g: u32, t: i64) -> ApiResult {
     Ok(v)
 }
 
-fn span_in(sp: &Spans, t: i64) -> Option<usize> {
+fn span_in(sp: &impl SpanRow, t: i64) -> Option<usize> {
     sp.window(t, t + 1)
         .rfind(|&i| sp.start(i) <= t && sp.end(i) >= t)
+}
+
+/// Details of the goroutine span on a proc or thread row at `t`.
+fn row_span(ix: &Index, sp: &impl SpanRow, t: i64) -> ApiResult {
+    let i = span_in(sp, t).ok_or("nothing at that time")?;
+    let (s, e) = (sp.start(i), sp.end(i));
+    let mut v = g_span(ix, sp.g(i), t.clamp(s, e))?;
+    v["rowSpan"] = json!({"start": s - ix.t0, "end": e - ix.t0});
+    Ok(v)
 }
 
 /// Details of whatever lies on `row` at absolute time `t`.
@@ -493,20 +503,19 @@ pub fn span(ix: &Index, row: &str, t: i64) -> ApiResult {
     let num = || arg.parse::<usize>().map_err(|_| format!("bad row {row:?}"));
     match kind {
         "g" => g_span(ix, num()? as u32, t),
-        "proc" | "thread" => {
-            let list = if kind == "proc" {
-                &ix.procs
-            } else {
-                &ix.threads
-            };
-            let (id, sp) = list.get(num()?).ok_or("no such row")?;
+        "proc" => {
+            let p = num()?;
+            let id = ix.procs.get(p).ok_or("no such row")?.0;
+            let mut v = row_span(ix, &ix.proc_row(p).unwrap(), t)?;
+            v["proc"] = json!(id);
+            Ok(v)
+        }
+        "thread" => {
+            let (id, sp) = ix.threads.get(num()?).ok_or("no such row")?;
+            let mut v = row_span(ix, sp, t)?;
+            v["thread"] = json!(id);
             let i = span_in(sp, t).ok_or("nothing at that time")?;
-            let mut v = g_span(ix, sp.g[i], t.clamp(sp.start(i), sp.end(i)))?;
-            v[kind] = json!(id);
-            v["rowSpan"] = json!({"start": sp.start(i) - ix.t0, "end": sp.end(i) - ix.t0});
-            if kind == "thread" {
-                v["syscallBlocked"] = json!(sp.k(i) == 1);
-            }
+            v["syscallBlocked"] = json!(sp.k(i) == 1);
             Ok(v)
         }
         "gc" | "stw" | "sweep" | "assist" => {
@@ -627,9 +636,10 @@ pub fn range_stats(ix: &Index, a: i64, b: i64, only: Option<u32>) -> Value {
         gs += any as u64;
     }
     let mut proc_busy = 0i64;
-    for (_, sp) in &ix.procs {
-        for i in sp.window(a, b) {
-            proc_busy += (sp.end(i).min(b) - sp.start(i).max(a)).max(0);
+    for p in 0..ix.procs.len() {
+        let row = ix.proc_row(p).unwrap();
+        for (s, e, _) in row.iter_range(row.window(a, b)) {
+            proc_busy += (e.min(b) - s.max(a)).max(0);
         }
     }
     let reasons: serde_json::Map<String, Value> = by_reason

@@ -470,48 +470,7 @@ impl Spans {
     }
     /// Precomputes merged levels so zoomed-out tiles touch few items.
     fn build_levels(&mut self, t0: i64, t1: i64, min_len: usize) {
-        self.levels.clear();
-        if self.len() < min_len.max(1) {
-            return;
-        }
-        // Finest level first, about 8 spans per item, then 8x coarser each.
-        let mut shifts = Vec::new();
-        let mut sh = 10;
-        while sh <= 24 && (1usize << sh) < self.len() / 8 {
-            shifts.push(sh);
-            sh += 3;
-        }
-        if shifts.is_empty() {
-            shifts.push(10);
-        }
-        for &shift in shifts.iter().rev() {
-            let px = 1u32 << shift;
-            let mut lod = crate::api::Lod::new(t0, t1.max(t0 + 1), px);
-            // Each level merges the one before it.
-            match self.levels.last() {
-                None => {
-                    for (s, e, g, k) in self.iter() {
-                        lod.push(s, e, k, g);
-                    }
-                }
-                Some(l) => {
-                    for i in 0..l.s.len() {
-                        lod.push_n(l.s[i], l.e[i], l.k[i], l.g[i], l.n[i]);
-                    }
-                }
-            }
-            let (s, e, k, g, n) = lod.into_parts();
-            let max_dur = s.iter().zip(&e).map(|(s, e)| e - s).max().unwrap_or(0);
-            self.levels.push(SpanLevel {
-                px_ns: ((t1 - t0) / px as i64).max(1),
-                s,
-                e,
-                k,
-                g,
-                n,
-                max_dur,
-            });
-        }
+        self.levels = build_levels(self.len(), self.iter(), t0, t1, min_len);
     }
 
     /// Indices of spans that may overlap [a, b).
@@ -533,6 +492,342 @@ impl Spans {
         };
         let hi = self.start.partition_point(|s| s < b);
         lo..hi.max(lo)
+    }
+}
+
+/// Merged levels of a row of `len` spans given in start order: the finest
+/// about 8 spans per item, then 8x coarser each.
+fn build_levels(
+    len: usize,
+    spans: impl Iterator<Item = (i64, i64, u32, u32)>,
+    t0: i64,
+    t1: i64,
+    min_len: usize,
+) -> Vec<SpanLevel> {
+    let mut levels: Vec<SpanLevel> = Vec::new();
+    if len < min_len.max(1) {
+        return levels;
+    }
+    let mut spans = Some(spans);
+    // Finest level first, about 8 spans per item, then 8x coarser each.
+    let mut shifts = Vec::new();
+    let mut sh = 10;
+    while sh <= 24 && (1usize << sh) < len / 8 {
+        shifts.push(sh);
+        sh += 3;
+    }
+    if shifts.is_empty() {
+        shifts.push(10);
+    }
+    for &shift in shifts.iter().rev() {
+        let px = 1u32 << shift;
+        let mut lod = crate::api::Lod::new(t0, t1.max(t0 + 1), px);
+        // Each level merges the one before it.
+        match levels.last() {
+            None => {
+                for (s, e, g, k) in spans.take().into_iter().flatten() {
+                    lod.push(s, e, k, g);
+                }
+            }
+            Some(l) => {
+                for i in 0..l.s.len() {
+                    lod.push_n(l.s[i], l.e[i], l.k[i], l.g[i], l.n[i]);
+                }
+            }
+        }
+        let (s, e, k, g, n) = lod.into_parts();
+        let max_dur = s.iter().zip(&e).map(|(s, e)| e - s).max().unwrap_or(0);
+        levels.push(SpanLevel {
+            px_ns: ((t1 - t0) / px as i64).max(1),
+            s,
+            e,
+            k,
+            g,
+            n,
+            max_dur,
+        });
+    }
+    levels
+}
+
+/// Puts a proc row's spans in start order (a goroutine first seen running
+/// after others ran on its P starts at the trace's start, out of order).
+fn sort_proc_spans(tv: TrView<'_>, sp: &mut ProcSpans) {
+    let mut v: Vec<(i64, u32, bool)> = proc_spans(tv, sp, 0..sp.len())
+        .zip(&sp.tr)
+        .enumerate()
+        .map(|(i, ((s, _, _), &tr))| (s, tr, sp.at_start.binary_search(&(i as u32)).is_ok()))
+        .collect();
+    v.sort_by_key(|x| x.0);
+    sp.tr = v.iter().map(|x| x.1).collect();
+    sp.at_start = (0..v.len() as u32).filter(|&i| v[i as usize].2).collect();
+    sp.disjoint = false;
+}
+
+/// What tiles and details need of a row of spans sorted by start.
+pub trait SpanRow {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn start(&self, i: usize) -> i64;
+    fn end(&self, i: usize) -> i64;
+    /// The goroutine (or other index) shown on span i.
+    fn g(&self, i: usize) -> u32;
+    fn k(&self, i: usize) -> u32;
+    /// Indices of spans that may overlap [a, b).
+    fn window(&self, a: i64, b: i64) -> std::ops::Range<usize>;
+    fn levels(&self) -> &[SpanLevel];
+}
+
+impl SpanRow for Spans {
+    fn len(&self) -> usize {
+        Spans::len(self)
+    }
+    fn start(&self, i: usize) -> i64 {
+        Spans::start(self, i)
+    }
+    fn end(&self, i: usize) -> i64 {
+        Spans::end(self, i)
+    }
+    fn g(&self, i: usize) -> u32 {
+        self.g[i]
+    }
+    fn k(&self, i: usize) -> u32 {
+        Spans::k(self, i)
+    }
+    fn window(&self, a: i64, b: i64) -> std::ops::Range<usize> {
+        Spans::window(self, a, b)
+    }
+    fn levels(&self) -> &[SpanLevel] {
+        &self.levels
+    }
+}
+
+/// A proc's row: span i is the time goroutine transition `tr[i]` (one into
+/// running) lasted, so a span costs 4 bytes; its start, end and goroutine
+/// are read off the transitions. Sorted by start.
+#[derive(Default)]
+pub struct ProcSpans {
+    pub tr: Vec<u32>,
+    /// Spans whose goroutine was already running when the trace began:
+    /// they start at the trace's start, not at their status event.
+    pub at_start: Vec<u32>,
+    pub max_dur: i64,
+    /// Whether no two spans overlap, so ends are sorted too.
+    pub disjoint: bool,
+    pub levels: Vec<SpanLevel>,
+}
+
+impl ProcSpans {
+    pub fn len(&self) -> usize {
+        self.tr.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.tr.is_empty()
+    }
+    pub fn bytes(&self) -> usize {
+        self.tr.len() * 4 + self.at_start.len() * 4
+    }
+}
+
+/// A proc's row with the index its spans refer to.
+#[derive(Clone, Copy)]
+pub struct ProcRow<'a> {
+    pub ix: &'a Index,
+    pub sp: &'a ProcSpans,
+}
+
+impl ProcRow<'_> {
+    /// (start, end, goroutine) of span i.
+    pub fn get(&self, i: usize) -> (i64, i64, u32) {
+        let tr = self.sp.tr[i];
+        let tv = TrView::of(self.ix);
+        let k = tv.flush_runs.partition_point(|r| r.0 <= tr) - 1;
+        let g = tv.flush_runs[k].1;
+        let (s, e) = tv.span_from(g, tr);
+        let s = if self.sp.at_start.binary_search(&(i as u32)).is_ok() {
+            self.ix.t0
+        } else {
+            s
+        };
+        (s, e, g)
+    }
+
+    /// Every span as (start, end, g), in order, cheaper than `get` per span.
+    pub fn iter(&self) -> impl Iterator<Item = (i64, i64, u32)> + '_ {
+        proc_spans(TrView::of(self.ix), self.sp, 0..self.sp.len())
+    }
+
+    /// Spans `range` as (start, end, g), in order.
+    pub fn iter_range(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = (i64, i64, u32)> + '_ {
+        proc_spans(TrView::of(self.ix), self.sp, range)
+    }
+}
+
+/// The transition tables a proc row's spans are read from.
+#[derive(Clone, Copy)]
+pub struct TrView<'a> {
+    flush_runs: &'a [(u32, u32)],
+    seg_first_run: &'a [u32],
+    seg_base: &'a [i64],
+    tr_t: &'a [u32],
+    runs: &'a [Run],
+    run_off: &'a [u32],
+    t0: i64,
+    t1: i64,
+}
+
+impl<'a> TrView<'a> {
+    pub fn of(ix: &'a Index) -> Self {
+        TrView {
+            flush_runs: &ix.flush_runs,
+            seg_first_run: &ix.seg_first_run,
+            seg_base: &ix.seg_base,
+            tr_t: &ix.tr_t,
+            runs: &ix.runs,
+            run_off: &ix.run_off,
+            t0: ix.t0,
+            t1: ix.t1,
+        }
+    }
+
+    fn time(&self, r: &Run, k: usize) -> i64 {
+        self.seg_base[r.seg as usize] + self.tr_t[r.start as usize + k] as i64
+    }
+
+    /// The times of goroutine g's transition `tr` and of the one after it
+    /// (the trace's end if none).
+    pub fn span_from(&self, g: u32, tr: u32) -> (i64, i64) {
+        let g = g as usize;
+        if g + 1 >= self.run_off.len() {
+            return (self.t1, self.t1);
+        }
+        let runs = &self.runs[self.run_off[g] as usize..self.run_off[g + 1] as usize];
+        let ri = runs.partition_point(|r| r.start + r.len <= tr);
+        let Some(r) = runs.get(ri) else {
+            return (self.t1, self.t1);
+        };
+        let k = (tr - r.start) as usize;
+        let s = self.time(r, k);
+        let e = if k + 1 < r.len as usize {
+            self.time(r, k + 1)
+        } else {
+            runs.get(ri + 1).map_or(self.t1, |r2| self.time(r2, 0))
+        };
+        (s, e.max(s))
+    }
+}
+
+/// Every span of a proc row as (start, end, g), in order, cheaper than a
+/// random access per span.
+fn proc_spans<'a>(
+    tv: TrView<'a>,
+    sp: &'a ProcSpans,
+    range: std::ops::Range<usize>,
+) -> impl Iterator<Item = (i64, i64, u32)> + 'a {
+    {
+        let ix = tv;
+        let mut seg = 0usize;
+        let mut at = sp.at_start.partition_point(|&j| (j as usize) < range.start);
+        let from = range.start;
+        sp.tr[range].iter().enumerate().map(move |(i, &tr)| {
+            let i = from + i;
+            // Transitions of one segment are contiguous and spans go
+            // forward in time, so search only the current segment's runs.
+            let first = |sg: usize| ix.flush_runs[ix.seg_first_run[sg] as usize].0;
+            if tr < first(seg) || (seg + 1 < ix.seg_base.len() && tr >= first(seg + 1)) {
+                seg = ix
+                    .seg_first_run
+                    .partition_point(|&r| ix.flush_runs[r as usize].0 <= tr)
+                    - 1;
+            }
+            let lo = ix.seg_first_run[seg] as usize;
+            let hi = ix
+                .seg_first_run
+                .get(seg + 1)
+                .map_or(ix.flush_runs.len(), |&r| r as usize);
+            let k = lo + ix.flush_runs[lo..hi].partition_point(|r| r.0 <= tr) - 1;
+            let g = ix.flush_runs[k].1;
+            let run_end = ix
+                .flush_runs
+                .get(k + 1)
+                .map_or(ix.tr_t.len() as u32, |r| r.0);
+            let base = ix.seg_base[seg];
+            let s = base + ix.tr_t[tr as usize] as i64;
+            let e = if tr + 1 < run_end {
+                (base + ix.tr_t[tr as usize + 1] as i64).max(s)
+            } else {
+                ix.span_from(g, tr).1
+            };
+            while at < sp.at_start.len() && (sp.at_start[at] as usize) < i {
+                at += 1;
+            }
+            let s = if sp.at_start.get(at) == Some(&(i as u32)) {
+                ix.t0
+            } else {
+                s
+            };
+            (s, e, g)
+        })
+    }
+}
+
+impl SpanRow for ProcRow<'_> {
+    fn len(&self) -> usize {
+        self.sp.len()
+    }
+    fn start(&self, i: usize) -> i64 {
+        self.get(i).0
+    }
+    fn end(&self, i: usize) -> i64 {
+        self.get(i).1
+    }
+    fn g(&self, i: usize) -> u32 {
+        self.get(i).2
+    }
+    fn k(&self, _: usize) -> u32 {
+        0
+    }
+    fn window(&self, a: i64, b: i64) -> std::ops::Range<usize> {
+        let n = self.sp.len();
+        let (mut lo, mut hi) = (0, n);
+        if self.sp.disjoint {
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if self.end(mid) <= a {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+        } else {
+            let from = a.saturating_sub(self.sp.max_dur);
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if self.start(mid) < from {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+        }
+        let (mut l2, mut h2) = (lo, n);
+        while l2 < h2 {
+            let mid = (l2 + h2) / 2;
+            if self.start(mid) < b {
+                l2 = mid + 1;
+            } else {
+                h2 = mid;
+            }
+        }
+        lo..l2.max(lo)
+    }
+    fn levels(&self) -> &[SpanLevel] {
+        &self.sp.levels
     }
 }
 
@@ -672,7 +967,12 @@ pub struct Index {
     /// Goroutine g's runs are `runs[run_off[g]..run_off[g+1]]`.
     pub run_off: Vec<u32>,
     pub runs: Vec<Run>,
-    pub procs: Vec<(i64, Spans)>,
+    /// Runs in the order flushed: (first transition, goroutine). Runs tile
+    /// the transitions, so this maps a transition to its goroutine.
+    pub flush_runs: Vec<(u32, u32)>,
+    /// Segment i's runs start at `flush_runs[seg_first_run[i]]`.
+    pub seg_first_run: Vec<u32>,
+    pub procs: Vec<(i64, ProcSpans)>,
     pub threads: Vec<(i64, Spans)>,
     /// One per RANGE_KINDS entry; `k` is the interned range name.
     pub ranges: Vec<Spans>,
@@ -789,6 +1089,16 @@ impl Index {
         runs.get(ri + 1).map(|r| self.tr(r, 0))
     }
 
+    /// Proc row p, readable as spans.
+    pub fn proc_row(&self, p: usize) -> Option<ProcRow<'_>> {
+        self.procs.get(p).map(|(_, sp)| ProcRow { ix: self, sp })
+    }
+
+    /// The times of goroutine g's transition `tr` and of the one after it.
+    pub fn span_from(&self, g: u32, tr: u32) -> (i64, i64) {
+        TrView::of(self).span_from(g, tr)
+    }
+
     /// A goroutine's index by ID.
     #[inline]
     pub fn lookup(&self, id: i64) -> Option<u32> {
@@ -802,7 +1112,14 @@ impl Index {
     /// spans (tests use it to exercise levels on small traces).
     pub fn rebuild_levels(&mut self, min_len: usize) {
         let (t0, t1) = (self.t0, self.t1);
-        for (_, s) in self.procs.iter_mut().chain(self.threads.iter_mut()) {
+        for p in 0..self.procs.len() {
+            let tv = TrView::of(self);
+            let sp = &self.procs[p].1;
+            let spans = proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g)| (s, e, g, 0));
+            let levels = build_levels(sp.len(), spans, t0, t1, min_len);
+            self.procs[p].1.levels = levels;
+        }
+        for (_, s) in self.threads.iter_mut() {
             s.build_levels(t0, t1, min_len);
         }
         for s in self.ranges.iter_mut().chain(self.task_rows.iter_mut()) {
@@ -894,6 +1211,13 @@ struct Builder {
     open_regions: FxHashMap<u32, Vec<(u32, u64, i64, u32)>>,
     gb: Vec<GBuild>,
     pend: Vec<Pend>,
+    /// Proc spans waiting for their transition's final index:
+    /// (position in `pend`, proc, span).
+    fix: Vec<(u32, u32, u32)>,
+    /// Per proc, the goroutine running on it (NONE if idle) and the
+    /// latest span start.
+    proc_open: Vec<(u32, i64)>,
+    proc_sorted: Vec<bool>,
     run_g: Vec<u32>,
     proc_map: FxHashMap<i64, u32>,
     thread_map: FxHashMap<i64, u32>,
@@ -955,8 +1279,17 @@ impl Builder {
     fn proc(&mut self, id: i64) -> u32 {
         let n = self.ix.procs.len() as u32;
         let procs = &mut self.ix.procs;
+        let (open, sorted) = (&mut self.proc_open, &mut self.proc_sorted);
         *self.proc_map.entry(id).or_insert_with(|| {
-            procs.push((id, Spans::default()));
+            procs.push((
+                id,
+                ProcSpans {
+                    disjoint: true,
+                    ..Default::default()
+                },
+            ));
+            open.push((NONE, i64::MIN));
+            sorted.push(true);
             n
         })
     }
@@ -980,8 +1313,9 @@ impl Builder {
         // Group by goroutine, keeping time order, with a counting sort: runs
         // in order of first appearance (a comparison sort cost 10% of the build).
         let mark = seg + 1;
+        self.ix.seg_first_run.push(self.ix.flush_runs.len() as u32);
         let mut run_len: Vec<u32> = Vec::new();
-        let first_run = self.ix.runs.len();
+        let first_run = self.ix.flush_runs.len();
         for p in &self.pend {
             let gb = &mut self.gb[p.g as usize];
             if gb.flush_mark != mark {
@@ -996,27 +1330,35 @@ impl Builder {
         let start0 = ix.tr_t.len();
         let mut next = Vec::with_capacity(run_len.len());
         let mut at = 0u32;
-        for &len in &run_len {
+        for (r, &len) in run_len.iter().enumerate() {
             ix.runs.push(Run {
                 seg,
                 start: start0 as u32 + at,
                 len,
             });
+            ix.flush_runs
+                .push((start0 as u32 + at, self.run_g[first_run + r]));
             next.push(at);
             at += len;
         }
-        debug_assert_eq!(ix.runs.len() - first_run, run_len.len());
+        debug_assert_eq!(ix.flush_runs.len() - first_run, run_len.len());
         let n = self.pend.len();
         let mut shapes = vec![0u32; n];
+        let mut placed = vec![0u32; n];
         ix.tr_t.resize(start0 + n, 0);
         let tr_t = &mut ix.tr_t[start0..];
-        for p in &self.pend {
+        for (j, p) in self.pend.iter().enumerate() {
             let r = self.gb[p.g as usize].flush_run as usize;
             let i = next[r] as usize;
             next[r] += 1;
             tr_t[i] = (p.t - base) as u32;
             shapes[i] = p.shape;
+            placed[j] = i as u32;
         }
+        for &(j, p, slot) in &self.fix {
+            ix.procs[p as usize].1.tr[slot as usize] = start0 as u32 + placed[j as usize];
+        }
+        self.fix.clear();
         for v in shapes {
             ix.tr_shape.push(v);
         }
@@ -1035,7 +1377,8 @@ impl Builder {
             })
     }
 
-    fn push_tr(&mut self, g: u32, t: i64, state: u8, reason: u8, stack: u32) {
+    /// Queues a transition; returns its position in `pend`.
+    fn push_tr(&mut self, g: u32, t: i64, state: u8, reason: u8, stack: u32) -> u32 {
         let shape = self.shape(state, reason, stack);
         if let Some(f) = self.pend.first() {
             // Keep offsets within u32 and segments bounded.
@@ -1048,6 +1391,7 @@ impl Builder {
             }
         }
         self.pend.push(Pend { g, t, shape });
+        self.pend.len() as u32 - 1
     }
 
     fn count(&mut self, t: i64) {
@@ -1066,16 +1410,21 @@ impl Builder {
     fn end_running(&mut self, g: u32, t: i64) {
         let b = &mut self.gb[g as usize];
         if b.run_proc != NONE {
-            let p = b.run_proc;
+            let p = b.run_proc as usize;
             let s = b.run_start;
             b.run_proc = NONE;
-            self.ix.procs[p as usize].1.push(s, t, g, 0);
+            let sp = &mut self.ix.procs[p].1;
+            sp.max_dur = sp.max_dur.max(t - s);
+            if self.proc_open[p].0 == g {
+                self.proc_open[p].0 = NONE;
+            }
         }
     }
 }
 
 /// Builds the index in one pass over `r`.
 pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
+    let started = std::time::Instant::now();
     let total = r.input_len().unwrap_or(0);
     let mut b = Builder {
         ix: Index {
@@ -1094,6 +1443,8 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
             reasons: vec!["".into()],
             run_off: Vec::new(),
             runs: Vec::new(),
+            flush_runs: Vec::new(),
+            seg_first_run: Vec::new(),
             procs: Vec::new(),
             threads: Vec::new(),
             ranges: (0..RANGE_KINDS.len()).map(|_| Spans::default()).collect(),
@@ -1117,6 +1468,9 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
         ranges: Default::default(),
         open_regions: FxHashMap::default(),
         pend: Vec::with_capacity(SEG_LEN),
+        fix: Vec::new(),
+        proc_open: Vec::new(),
+        proc_sorted: Vec::new(),
         run_g: Vec::new(),
         proc_map: FxHashMap::default(),
         thread_map: FxHashMap::default(),
@@ -1229,13 +1583,18 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
         {
             eprintln!("before finish: {l}");
         }
+        eprintln!("pass done at {:.2?}", started.elapsed());
     }
     let last = b.ix.gcount.last();
     b.ix.gcount.set(t1 + COUNTER_QUANTUM, &last);
     b.flush();
     progress(total, total);
     drop(r);
-    Ok(finish(b))
+    let ix = finish(b);
+    if std::env::var_os("GOTRACE_VIEW_DEBUG").is_some() {
+        eprintln!("finished at {:.2?}", started.elapsed());
+    }
+    Ok(ix)
 }
 
 /// Record kinds: what the index thread is told about each event.
@@ -1573,11 +1932,13 @@ impl Builder {
                     }
                 }
                 // Entering states.
+                let mut new_span = NONE;
                 if to == S_RUNNING {
                     let p = if rec.p >= 0 { b.proc(rec.p) } else { NONE };
                     let bg = &mut b.gb[g as usize];
                     bg.run_start = start_t;
                     bg.run_proc = p;
+                    new_span = p;
                 }
                 if to == S_SYSCALL && rec.m >= 0 {
                     let m = b.thread(rec.m);
@@ -1602,7 +1963,26 @@ impl Builder {
                 }
                 b.counts[to as usize] += 1;
                 b.gb[g as usize].state = to;
-                b.push_tr(g, t, to, rec.reason, rec.stack);
+                let pos = b.push_tr(g, t, to, rec.reason, rec.stack);
+                if new_span != NONE {
+                    let p = new_span as usize;
+                    let sp = &mut b.ix.procs[p].1;
+                    let slot = sp.tr.len() as u32;
+                    sp.tr.push(u32::MAX);
+                    if from == S_UNDET {
+                        sp.at_start.push(slot);
+                    }
+                    let (open, last_start) = &mut b.proc_open[p];
+                    if *open != NONE {
+                        sp.disjoint = false;
+                    }
+                    if start_t < *last_start {
+                        b.proc_sorted[p] = false;
+                    }
+                    *open = g;
+                    *last_start = start_t;
+                    b.fix.push((pos, p as u32, slot));
+                }
                 b.count(t);
             }
             RK_METRIC => match rec.sub {
@@ -1797,14 +2177,33 @@ fn finish(mut b: Builder) -> Index {
         new_index[old] = new as u32;
     }
     let ranges_in = std::mem::take(&mut b.ranges);
+    let proc_sorted = std::mem::take(&mut b.proc_sorted);
+    let tv = TrView {
+        flush_runs: &ix.flush_runs,
+        seg_first_run: &ix.seg_first_run,
+        seg_base: &ix.seg_base,
+        tr_t: &ix.tr_t,
+        runs: &ix.runs,
+        run_off: &ix.run_off,
+        t0,
+        t1,
+    };
+    let procs = &mut ix.procs;
     // Rows, ranges and the rest are independent: finish them side by side.
     std::thread::scope(|s| {
-        s.spawn(|| {
-            for (_, s) in ix.procs.iter_mut().chain(ix.threads.iter_mut()) {
-                s.sort();
+        s.spawn(move || {
+            for (i, (_, sp)) in procs.iter_mut().enumerate() {
+                if !proc_sorted[i] {
+                    sort_proc_spans(tv, sp);
+                }
+                let spans = proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g)| (s, e, g, 0));
+                sp.levels = build_levels(sp.len(), spans, t0, t1, LEVEL_MIN);
             }
-            ix.procs.sort_by_key(|p| p.0);
-            for (_, s) in ix.procs.iter_mut().chain(ix.threads.iter_mut()) {
+            procs.sort_by_key(|p| p.0);
+        });
+        s.spawn(|| {
+            for (_, s) in ix.threads.iter_mut() {
+                s.sort();
                 s.build_levels(t0, t1, LEVEL_MIN);
             }
             ix.threads.sort_by_key(|p| p.0);

@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use gotrace_view::index::{Index, NONE, S_RUNNABLE, S_RUNNING, S_WAITING};
+use gotrace_view::index::{Index, SpanRow, NONE, S_RUNNABLE, S_RUNNING, S_WAITING};
 use gotrace_view::{api, AppState};
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -52,9 +52,10 @@ fn proc_rows_match_goroutine_running_spans() {
             }
         }
         let mut from_p: Vec<(u32, i64, i64)> = Vec::new();
-        for (_, sp) in &ix.procs {
+        for pi in 0..ix.procs.len() {
+            let sp = ix.proc_row(pi).unwrap();
             for i in 0..sp.len() {
-                from_p.push((sp.g[i], sp.start(i), sp.end(i)));
+                from_p.push((sp.g(i), sp.start(i), sp.end(i)));
             }
             // A P runs one goroutine at a time.
             for i in 1..sp.len() {
@@ -178,10 +179,11 @@ fn range_stats_total_the_goroutine_spans() {
 /// when the trace began (proc rows start those at the trace's start).
 fn mid_run_slack(ix: &Index) -> i64 {
     let mut slack = 0;
-    for (_, sp) in &ix.procs {
+    for pi in 0..ix.procs.len() {
+        let sp = ix.proc_row(pi).unwrap();
         let mut seen = std::collections::HashSet::new();
         for i in 0..sp.len() {
-            let g = sp.g[i];
+            let g = sp.g(i);
             if !seen.insert(g) {
                 continue;
             }
@@ -246,7 +248,7 @@ fn coarse_tiles_merge_but_cover_everything() {
     assert!(v["n"].as_array().unwrap().iter().all(|x| x == 1));
 
     // Proc rows, too.
-    let sp = &ix.procs[0].1;
+    let sp = ix.proc_row(0).unwrap();
     let v = api::tile(&ix, "proc:0", ix.t0, ix.t1, 10).unwrap();
     let n: u64 = v["n"]
         .as_array()
@@ -274,7 +276,7 @@ fn merged_levels_keep_every_span() {
     ix.rebuild_levels(0);
     assert!(ix.procs.iter().all(|p| !p.1.levels.is_empty()));
     for (p, b) in before.iter().enumerate() {
-        let sp = &ix.procs[p].1;
+        let sp = ix.proc_row(p).unwrap();
         for (a, z, px) in [
             (ix.t0, ix.t1, 50),
             (ix.t0 + 1000, ix.t1 / 2 + ix.t0 / 2, 30),
