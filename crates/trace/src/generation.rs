@@ -5,6 +5,7 @@
 //! runs ahead of ordering on another thread.
 
 use crate::error::{Error, ErrorKind};
+use crate::reader::KnownIds;
 use crate::source::{GenBytes, Input};
 use crate::table::{ClockSnapshot, EvTable, FrameInfo};
 use gotrace_wire::batch::{read_batch, Batch, BatchKind};
@@ -22,7 +23,8 @@ pub(crate) struct MBatches {
     /// Offset of this thread's first event that fails to decode or names a
     /// missing stack or string (`u32::MAX` if none). Events before it need
     /// no checks while being ordered; this is worked out ahead, on the
-    /// decoder thread.
+    /// decoder thread. 0 (check everything while ordering) for the first
+    /// generation, which nothing can be ordered before.
     pub checked_to: u32,
 }
 
@@ -46,6 +48,8 @@ pub(crate) struct Generation {
     pub ms: Vec<MBatches>,
     pub cpu_samples: Vec<CpuSample>,
     pub min_ts: u64,
+    /// The IDs of `table` that need no lookup to be known to exist.
+    pub known: KnownIds,
 }
 
 /// What the splitter hands to the reader.
@@ -67,7 +71,12 @@ pub(crate) struct Splitter {
     pending_err: Option<Error>,
     done: bool,
     produced: bool,
+    /// Window bytes before this have been asked for ahead (mmaps only).
+    read_ahead_to: usize,
 }
+
+/// How far ahead of the splitting an mmapped trace is asked for.
+const READ_AHEAD: usize = 32 << 20;
 
 impl Splitter {
     pub fn new(input: Input, version: Version, header_len: usize) -> Self {
@@ -86,6 +95,22 @@ impl Splitter {
             pending_err: None,
             done: false,
             produced: false,
+            read_ahead_to: 0,
+        }
+    }
+
+    /// Asks the OS to read the next stretch of an mmapped trace in, so a
+    /// trace not in the page cache streams in ahead of the splitting. Not
+    /// before the first generation, which ordering waits for (its page faults
+    /// read it in), and a stretch at a time: asking for a whole large file
+    /// takes milliseconds even when it is all cached.
+    fn read_ahead(&mut self) {
+        if let Input::Whole(w) = &self.input {
+            if self.pos + READ_AHEAD / 2 > self.read_ahead_to && self.read_ahead_to < w.len() {
+                let to = (self.pos + READ_AHEAD).min(w.len());
+                w.will_need(self.read_ahead_to.max(self.pos)..to);
+                self.read_ahead_to = to;
+            }
         }
     }
 
@@ -108,6 +133,9 @@ impl Iterator for Splitter {
         }
         if self.done {
             return None;
+        }
+        if self.produced {
+            self.read_ahead();
         }
         let v126 = self.version >= Version::Go126;
         let start = self.pos;
@@ -235,7 +263,11 @@ impl Iterator for Splitter {
         self.pos -= consumed;
         // Batch ranges were in window coordinates; rebase them onto `bytes`.
         let shift = start;
-        let g = match parse_generation(cur_gen, bytes, &batches, shift, self.version) {
+        // Ordering cannot start before the first generation is here, so that
+        // one comes without its events checked ahead: checking each as it is
+        // ordered costs a fraction of decoding all of them first.
+        let check_ahead = self.produced;
+        let g = match parse_generation(cur_gen, bytes, &batches, shift, self.version, check_ahead) {
             Ok(g) => g,
             Err(e) => return self.fail(e),
         };
@@ -301,6 +333,7 @@ fn parse_generation(
     batches: &[Batch],
     shift: usize,
     version: Version,
+    check_ahead: bool,
 ) -> Result<Generation, Error> {
     let mut table = EvTable {
         bytes,
@@ -516,8 +549,11 @@ fn parse_generation(
             }
         }
     }
-    for mb in &mut ms {
-        mb.checked_to = crate::reader::first_unchecked(&table, &mb.batches);
+    let known = KnownIds::of(&table);
+    if check_ahead {
+        for mb in &mut ms {
+            mb.checked_to = crate::reader::first_unchecked(&table, known, &mb.batches);
+        }
     }
     for s in &mut cpu_samples {
         s.time = crate::table::ticks_to_ns(freq, s.time as u64);
@@ -529,5 +565,6 @@ fn parse_generation(
         ms,
         cpu_samples,
         min_ts,
+        known,
     })
 }

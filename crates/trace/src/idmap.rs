@@ -14,12 +14,15 @@ pub(crate) struct IdMap<V> {
     shift: u32,
 }
 
+/// Slots of a new map. Never zero, so lookups need no emptiness check.
+const MIN_SLOTS: usize = 16;
+
 impl<V> Default for IdMap<V> {
     fn default() -> Self {
         IdMap {
-            slots: Vec::new(),
+            slots: (0..MIN_SLOTS).map(|_| None).collect(),
             len: 0,
-            shift: 64,
+            shift: 64 - MIN_SLOTS.trailing_zeros(),
         }
     }
 }
@@ -38,15 +41,13 @@ impl<V> IdMap<V> {
     /// The slot holding `key`.
     #[inline(always)]
     fn find(&self, key: i64) -> Option<usize> {
-        if self.len == 0 {
-            return None;
-        }
         let mask = self.mask();
         let mut i = self.home(key);
         loop {
             debug_assert!(i < self.slots.len());
-            // SAFETY: with `len > 0` there are 2^(64 - shift) slots, so
-            // `home` is in bounds, and `mask` keeps every probe in bounds.
+            // SAFETY: there are always 2^(64 - shift) slots (at least
+            // MIN_SLOTS), so `home` is in bounds, and `mask` keeps every
+            // probe in bounds. At most half are full, so probing ends.
             match unsafe { self.slots.get_unchecked(i) } {
                 None => return None,
                 Some((k, _)) if *k == key => return Some(i),
@@ -98,7 +99,7 @@ impl<V> IdMap<V> {
     }
 
     fn grow(&mut self) {
-        let cap = (self.slots.len() * 2).max(16);
+        let cap = (self.slots.len() * 2).max(MIN_SLOTS);
         let old = std::mem::replace(&mut self.slots, (0..cap).map(|_| None).collect());
         self.shift = 64 - cap.trailing_zeros();
         let mask = cap - 1;

@@ -136,7 +136,7 @@ struct ProcTable {
 const DENSE_PROCS: u64 = 1 << 12;
 
 impl ProcTable {
-    #[inline]
+    #[inline(always)]
     fn get(&self, id: ProcId) -> Option<&PState> {
         if (id as u64) < DENSE_PROCS {
             return self.dense.get(id as usize)?.as_ref();
@@ -144,7 +144,7 @@ impl ProcTable {
         self.sparse.get(&id)
     }
 
-    #[inline]
+    #[inline(always)]
     fn get_mut(&mut self, id: ProcId) -> Option<&mut PState> {
         if (id as u64) < DENSE_PROCS {
             return self.dense.get_mut(id as usize)?.as_mut();
@@ -519,11 +519,15 @@ impl Ordering {
         gen: u64,
         out: &mut EventData,
     ) -> bool {
-        let Some(e) = self.m.slots.get(slot) else {
+        // No thread: general path.
+        if m == NO_THREAD {
             return false;
-        };
-        // A thread seen for the first time, or no thread: general path.
-        if m == NO_THREAD || !e.1 {
+        }
+        debug_assert!(slot < self.m.slots.len());
+        // SAFETY: `slot` came from `thread_slot(m)`, and slots are never removed.
+        let e = unsafe { self.m.slots.get_unchecked(slot) };
+        // A thread seen for the first time: general path.
+        if !e.1 {
             return false;
         }
         let cur = SchedCtx {
@@ -758,7 +762,8 @@ impl Ordering {
         }
         out.ctx = cur;
         out.base = *ev;
-        let ms = &mut self.m.slots[slot].2;
+        // SAFETY: checked above.
+        let ms = &mut unsafe { self.m.slots.get_unchecked_mut(slot) }.2;
         ms.p = new.p;
         ms.g = new.g;
         true

@@ -11,7 +11,7 @@ use gotrace_wire::spec::{self as s, EV_CPU_SAMPLE};
 use gotrace_wire::Version;
 use std::io::Read;
 use std::path::Path;
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{channel, sync_channel, Receiver, SendError, Sender};
 use std::sync::Arc;
 
 /// Reads from one M's batches, one event at a time.
@@ -109,8 +109,8 @@ impl BatchCursor {
 }
 
 /// The most bytes [`read_timed_event_fast`] reads: a type byte and up to
-/// five varints of at most nine bytes each.
-const FAST_DECODE_MARGIN: usize = 1 + 5 * 9;
+/// five varints of at most ten bytes each.
+const FAST_DECODE_MARGIN: usize = 1 + 5 * 10;
 
 const _: () = {
     let mut i = 0;
@@ -122,31 +122,42 @@ const _: () = {
 
 /// [`read_timed_event`] without bounds checks, for events that start at
 /// least [`FAST_DECODE_MARGIN`] bytes before the end of their batch.
-/// Returns `None` for anything unusual (a bad type, a varint of ten bytes or
-/// more), which the checked decoder then handles and reports.
+/// Returns `None` for anything the checked decoder would reject (a bad type,
+/// a varint that overflows), which that decoder then reports.
 ///
 /// # Safety
 /// `p..p + FAST_DECODE_MARGIN` must be readable.
 #[inline(always)]
 unsafe fn read_timed_event_fast(p: *const u8, e: &mut BaseEvent) -> Option<(usize, u64)> {
     let typ = *p;
-    let nargs = *TIMED_ARGS.get(typ as usize)?;
+    let nargs = TIMED_ARGS[typ as usize];
     if nargs == 0 {
         return None;
     }
     let mut n = 1;
     let ts = varint_fast(p, &mut n)?;
-    for i in 0..nargs as usize - 1 {
-        *e.args.get_unchecked_mut(i) = varint_fast(p, &mut n)?;
+    // Unrolled: each argument goes straight to its slot.
+    let a = &mut e.args;
+    if nargs > 1 {
+        a[0] = varint_fast(p, &mut n)?;
+        if nargs > 2 {
+            a[1] = varint_fast(p, &mut n)?;
+            if nargs > 3 {
+                a[2] = varint_fast(p, &mut n)?;
+                if nargs > 4 {
+                    a[3] = varint_fast(p, &mut n)?;
+                }
+            }
+        }
     }
     e.typ = typ;
     Some((n, ts))
 }
 
-/// Decodes a varint of at most nine bytes at `p + *n`.
+/// Decodes a varint at `p + *n`, as [`varint`] does.
 ///
 /// # Safety
-/// `p + *n .. p + *n + 9` must be readable.
+/// `p + *n .. p + *n + 10` must be readable.
 #[inline(always)]
 unsafe fn varint_fast(p: *const u8, n: &mut usize) -> Option<u64> {
     let b = *p.add(*n);
@@ -179,25 +190,36 @@ unsafe fn varint_fast_multi(p: *const u8, n: &mut usize) -> Option<u64> {
         }
         shift += 7;
     }
-    None
+    // The tenth byte holds bit 63 only (all-ones IDs such as "no thread"
+    // are common), as in `varint`.
+    let b = *p.add(i);
+    if b > 1 {
+        return None;
+    }
+    *n = i + 1;
+    Some(x | (b as u64) << 63)
 }
 
-/// Per event type, the argument slots holding stack IDs (low 7 bits) or,
+/// Per event type, the argument slots holding stack IDs (low 2 bits) or,
 /// with the top bit set, string IDs; 0xff ends the list.
-static ID_ARGS: [[u8; 4]; s::MAX_EXPERIMENTAL_EVENT as usize] = {
-    let mut t = [[0xffu8; 4]; s::MAX_EXPERIMENTAL_EVENT as usize];
+static ID_ARGS: [[u8; 4]; 256] = {
+    let mut t = [[0xffu8; 4]; 256];
     let mut i = 0;
-    while i < t.len() {
+    while i < s::MAX_EXPERIMENTAL_EVENT as usize {
         let sp = &s::SPECS[i];
+        assert!(sp.stack_ids.len() + sp.string_ids.len() <= 4);
         let mut k = 0;
         let mut j = 0;
         while j < sp.stack_ids.len() {
+            // Argument slots are 1-based in the spec (0 is the timestamp).
+            assert!(sp.stack_ids[j] >= 1 && sp.stack_ids[j] <= 4);
             t[i][k] = (sp.stack_ids[j] - 1) as u8;
             k += 1;
             j += 1;
         }
         j = 0;
         while j < sp.string_ids.len() {
+            assert!(sp.string_ids[j] >= 1 && sp.string_ids[j] <= 4);
             t[i][k] = 0x80 | (sp.string_ids[j] - 1) as u8;
             k += 1;
             j += 1;
@@ -207,42 +229,90 @@ static ID_ARGS: [[u8; 4]; s::MAX_EXPERIMENTAL_EVENT as usize] = {
     t
 };
 
+/// Stack and string IDs known to exist without a table lookup: the runtime
+/// numbers both from 1 up, so IDs up to the first gap are all defined.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct KnownIds {
+    /// Every stack ID in `1..=stacks` exists.
+    pub stacks: u64,
+    /// Every string ID in `1..=strings` exists.
+    pub strings: u64,
+}
+
+impl KnownIds {
+    pub fn of(t: &EvTable) -> KnownIds {
+        let mut k = KnownIds::default();
+        while t.stacks.contains(k.stacks + 1) {
+            k.stacks += 1;
+        }
+        while t.strings.contains(k.strings + 1) {
+            k.strings += 1;
+        }
+        k
+    }
+}
+
 /// Whether the stack and string IDs `ev` refers to exist.
-#[inline]
-fn ids_exist(ev: &BaseEvent, t: &EvTable) -> bool {
-    let Some(ids) = ID_ARGS.get(ev.typ as usize) else {
-        return true;
-    };
-    for &a in ids {
+#[inline(always)]
+fn ids_exist(ev: &BaseEvent, t: &EvTable, known: KnownIds) -> bool {
+    for &a in &ID_ARGS[ev.typ as usize] {
         if a == 0xff {
             break;
         }
-        let id = ev.args[(a & 0x7f) as usize];
-        let ok = if a & 0x80 == 0 {
-            t.stacks.contains(id)
+        let id = ev.args[(a & 3) as usize];
+        let limit = if a & 0x80 == 0 {
+            known.stacks
         } else {
-            t.strings.contains(id)
+            known.strings
         };
-        if !ok {
+        if id > limit && !id_exists(t, a, id) {
             return false;
         }
     }
     true
 }
 
+/// Looks up an ID past the dense prefix ([`KnownIds`]) in its table.
+#[inline(never)]
+fn id_exists(t: &EvTable, a: u8, id: u64) -> bool {
+    if a & 0x80 == 0 {
+        t.stacks.contains(id)
+    } else {
+        t.strings.contains(id)
+    }
+}
+
 /// The offset of the first event in `batches` (one thread's, in order) that
 /// fails to decode or names a missing stack or string; `u32::MAX` if none.
 /// The events before it need no checks while being ordered.
-pub(crate) fn first_unchecked(t: &EvTable, batches: &[(u64, std::ops::Range<u32>)]) -> u32 {
+pub(crate) fn first_unchecked(
+    t: &EvTable,
+    known: KnownIds,
+    batches: &[(u64, std::ops::Range<u32>)],
+) -> u32 {
     let bytes: &[u8] = &t.bytes;
     let mut ev = BaseEvent::default();
     for (_, r) in batches {
-        let (mut pos, end) = (r.start as usize, r.end as usize);
+        let (mut pos, end) = (r.start as usize, r.end.min(bytes.len() as u32) as usize);
         while pos < end {
-            match read_timed_event(&bytes[pos..end], &mut ev) {
-                Ok((n, _)) if ids_exist(&ev, t) => pos += n,
-                _ => return pos as u32,
+            let fast = if end - pos >= FAST_DECODE_MARGIN {
+                // SAFETY: at least FAST_DECODE_MARGIN bytes lie in `bytes`
+                // from `pos` on.
+                unsafe { read_timed_event_fast(bytes.as_ptr().add(pos), &mut ev) }
+            } else {
+                None
+            };
+            let n = match fast {
+                Some((n, _)) => n,
+                None => match read_timed_event(&bytes[pos..end], &mut ev) {
+                    Ok((n, _)) => n,
+                    Err(_) => return pos as u32,
+                },
+            };
+            if !ids_exist(&ev, t, known) {
+                return pos as u32;
             }
+            pos += n;
         }
     }
     u32::MAX
@@ -252,14 +322,11 @@ pub(crate) fn first_unchecked(t: &EvTable, batches: &[(u64, std::ops::Range<u32>
 #[cold]
 #[inline(never)]
 fn validate_ids(ev: &BaseEvent, g: &Generation, off: u64) -> Result<()> {
-    let Some(ids) = ID_ARGS.get(ev.typ as usize) else {
-        return Ok(());
-    };
-    for &a in ids {
+    for &a in &ID_ARGS[ev.typ as usize] {
         if a == 0xff {
             break;
         }
-        let id = ev.args[(a & 0x7f) as usize];
+        let id = ev.args[(a & 3) as usize];
         let (ok, what) = if a & 0x80 == 0 {
             (g.table.stacks.contains(id), "stack")
         } else {
@@ -281,9 +348,10 @@ fn validate_ids(ev: &BaseEvent, g: &Generation, off: u64) -> Result<()> {
 #[inline(always)]
 fn read_timed_event(b: &[u8], e: &mut BaseEvent) -> std::result::Result<(usize, u64), String> {
     let typ = b[0];
-    let Some(&nargs) = TIMED_ARGS.get(typ as usize) else {
+    if typ >= s::MAX_EXPERIMENTAL_EVENT {
         return Err(format!("found invalid event type: {typ}"));
-    };
+    }
+    let nargs = TIMED_ARGS[typ as usize];
     if nargs == 0 {
         return Err(format!("found event without a timestamp: type={typ}"));
     }
@@ -296,12 +364,13 @@ fn read_timed_event(b: &[u8], e: &mut BaseEvent) -> std::result::Result<(usize, 
     Ok((n, ts))
 }
 
-/// Per event type: the number of arguments (timestamp included) of a
-/// timed event, or 0 for types that cannot appear in an event batch.
-static TIMED_ARGS: [u8; s::MAX_EXPERIMENTAL_EVENT as usize] = {
-    let mut t = [0u8; s::MAX_EXPERIMENTAL_EVENT as usize];
+/// Per type byte: the number of arguments (timestamp included) of a timed
+/// event, or 0 for types that cannot appear in an event batch. All 256
+/// bytes have an entry, so indexing needs no bounds check.
+static TIMED_ARGS: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut i = 0;
-    while i < t.len() {
+    while i < s::MAX_EXPERIMENTAL_EVENT as usize {
         let sp = &s::SPECS[i];
         if sp.is_timed {
             t[i] = sp.args.len() as u8;
@@ -418,15 +487,27 @@ fn heap_remove(h: &mut Vec<HeapEnt>, mut i: usize) {
     sift_down(h, 0);
 }
 
+/// How many events [`Reader::read_event`] advances per batch.
+const EVENT_BATCH: usize = 64;
+
 /// What advancing an event did.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Step {
     /// It cannot happen yet.
     NotYet,
-    /// It was written straight to the reader's current event.
+    /// It was written straight to the event being produced.
     Direct,
     /// It (and possibly events synthesized with it) went to the queue.
     Queued,
+}
+
+/// Returns a finished generation's pages to the OS and frees it.
+fn release_generation(whole: Option<&Whole>, g: Box<Generation>) {
+    if let Some(w) = whole {
+        let start = g.table.bytes.offset as usize;
+        w.release(start..start + g.table.bytes.len());
+    }
+    drop(g);
 }
 
 #[cold]
@@ -444,9 +525,147 @@ fn order_error(version: Version, bc: &BatchCursor, g: &Generation, msg: String) 
     )
 }
 
+/// The merge of the current generation's per-M event streams.
+struct Merge {
+    /// Min-heap of the Ms with events left, on their next event's time.
+    frontier: Vec<HeapEnt>,
+    /// The earliest time among the root's children in `frontier` (`MAX`
+    /// if none), or `MIN` when unknown. While the root's time stays at or
+    /// below it, the root needs no sifting (ties keep the root in place).
+    root_limit: Time,
+    /// One cursor per M of the generation, in `Generation::ms` order.
+    cursors: Vec<BatchCursor>,
+}
+
+impl Default for Merge {
+    fn default() -> Self {
+        Merge {
+            frontier: Vec::new(),
+            root_limit: Time::MIN,
+            cursors: Vec::new(),
+        }
+    }
+}
+
+impl Merge {
+    /// Advances the earliest event that can happen next into `out`, its
+    /// time not yet made increasing. Returns whether it went through the
+    /// queue. Takes its pieces of the reader separately, so that they are
+    /// known not to overlap.
+    #[inline(always)]
+    fn advance(
+        &mut self,
+        order: &mut Ordering,
+        g: &mut Generation,
+        version: Version,
+        out: &mut EventData,
+    ) -> Result<bool> {
+        let mut step = self.try_advance(0, order, g, version, out)?;
+        if step == Step::NotYet {
+            // Rare: the earliest event cannot happen yet. Try the others in
+            // time order (a sorted array is still a valid heap).
+            crate::gosort::sort_func(&mut self.frontier, |a, b| a.time.cmp(&b.time));
+            self.root_limit = Time::MIN;
+            for i in 1..self.frontier.len() {
+                step = self.try_advance(i, order, g, version, out)?;
+                if step != Step::NotYet {
+                    break;
+                }
+            }
+            if step == Step::NotYet {
+                return Err(self.stuck_error(g, version));
+            }
+        }
+        let queued = step == Step::Queued;
+        if queued {
+            let popped = order.queue.pop_into(out);
+            debug_assert!(popped, "advance queues an event");
+        }
+        Ok(queued)
+    }
+
+    /// Tries to advance the next event of the M at frontier position `i`,
+    /// writing it to `out` if it goes straight there.
+    #[inline(always)]
+    fn try_advance(
+        &mut self,
+        i: usize,
+        order: &mut Ordering,
+        g: &mut Generation,
+        version: Version,
+        out: &mut EventData,
+    ) -> Result<Step> {
+        debug_assert!(i < self.frontier.len() && self.frontier[i].ci < self.cursors.len());
+        // SAFETY: callers pass a position in the frontier, whose entries
+        // index `cursors`.
+        let bc = unsafe {
+            self.cursors
+                .get_unchecked_mut(self.frontier.get_unchecked(i).ci)
+        };
+        let step = if order.advance_fast(&bc.ev, &mut g.table, bc.m, bc.slot, g.gen, out) {
+            Step::Direct
+        } else {
+            match order.advance(&mut bc.ev, &mut g.table, bc.m, bc.slot, g.gen) {
+                Ok(false) => return Ok(Step::NotYet),
+                Ok(true) => Step::Queued,
+                Err(msg) => return Err(order_error(version, bc, g, msg)),
+            }
+        };
+        // The reference checks table references as it yields each event;
+        // the event just advanced is yielded next, so check it now.
+        if bc.ev_off >= bc.checked_to && !ids_exist(&bc.ev, &g.table, g.known) {
+            validate_ids(&bc.ev, g, g.table.bytes.offset + bc.ev_off as u64)?;
+        }
+        if bc.next_event(g)? {
+            let t = bc.ev.time;
+            // SAFETY: as above.
+            unsafe { self.frontier.get_unchecked_mut(i) }.time = t;
+            if i != 0 {
+                heap_update(&mut self.frontier, i);
+                self.root_limit = Time::MIN;
+            } else if t > self.root_limit {
+                // Usually the same M goes on being earliest, and the root
+                // stays put without looking at its children.
+                sift_down(&mut self.frontier, 0);
+                self.root_limit = children_min(&self.frontier);
+            }
+        } else {
+            heap_remove(&mut self.frontier, i);
+            self.root_limit = Time::MIN;
+        }
+        Ok(step)
+    }
+
+    #[cold]
+    fn stuck_error(&self, g: &Generation, version: Version) -> Error {
+        let mut msg = format!(
+            "broken trace: failed to advance: no event of generation {} can happen next; frontier:",
+            g.gen
+        );
+        let mut first_off = None;
+        for h in &self.frontier {
+            let bc = &self.cursors[h.ci];
+            let off = g.table.bytes.offset + bc.ev_off as u64;
+            first_off.get_or_insert(off);
+            msg.push_str(&format!(
+                "\n  M {} [{} time={} at byte offset {off}]",
+                bc.m,
+                version.event_name(bc.ev.typ),
+                bc.ev.time
+            ));
+        }
+        Error::order(msg, first_off)
+    }
+}
+
 /// Where generations come from: parsed on a helper thread, one ahead.
 enum Gens {
-    Thread(Receiver<GenItem>),
+    /// From the helper thread, which also takes finished generations back
+    /// to return their pages and free them, off the ordering thread.
+    Thread {
+        rx: Receiver<GenItem>,
+        retired: Sender<Box<Generation>>,
+    },
     Inline(Box<Splitter>),
     /// v1 traces have no generations.
     None,
@@ -455,7 +674,7 @@ enum Gens {
 impl Gens {
     fn next(&mut self) -> Option<GenItem> {
         match self {
-            Gens::Thread(rx) => match rx.recv() {
+            Gens::Thread { rx, .. } => match rx.recv() {
                 Ok(GenItem::End) => None,
                 Ok(item) => Some(item),
                 // The decoder thread sends End when done; a closed channel
@@ -487,14 +706,7 @@ pub struct Reader {
     version: Version,
     gens: Gens,
     gen: Option<Box<Generation>>,
-    /// Min-heap of the Ms with events left, on their next event's time.
-    frontier: Vec<HeapEnt>,
-    /// The earliest time among the root's children in `frontier` (`MAX`
-    /// if none), or `MIN` when unknown. While the root's time stays at or
-    /// below it, the root needs no sifting (ties keep the root in place).
-    root_limit: Time,
-    /// One cursor per M of the generation, in `Generation::ms` order.
-    cursors: Vec<BatchCursor>,
+    merge: Merge,
     cpu_next: usize,
     /// Time of CPU sample `cpu_next`, or `Time::MAX` if none is left.
     cpu_time: Time,
@@ -505,9 +717,19 @@ pub struct Reader {
     done: bool,
     /// The event being lent out is the final Sync.
     last_event: bool,
-    /// The event being lent out, and whether it refers to a table.
+    /// The event being lent out by the slow path, and whether it refers to
+    /// a table.
     cur: EventData,
     cur_has_table: bool,
+    /// Events of the current generation advanced ahead in a batch (all
+    /// refer to its table), lent out in order: `buf[buf_pos..buf_len]` are
+    /// still to come. Advancing many events per call keeps the per-event
+    /// cost of a call (and its checks) off the common path.
+    buf: Vec<EventData>,
+    buf_pos: usize,
+    buf_len: usize,
+    /// An error met while filling `buf`, reported once `buf` is drained.
+    buf_err: Option<Error>,
     whole: Option<Arc<Whole>>,
     /// Set for Go 1.11–1.21 traces, which bypass generations and ordering.
     v1: Option<Box<crate::v1::Converter>>,
@@ -576,11 +798,8 @@ impl Reader {
         // can yield garbage bytes, which the decoder rejects like any corruption.
         let map = unsafe { memmap2::Mmap::map(&f) };
         let whole = match map {
-            Ok(m) => {
-                #[cfg(unix)]
-                let _ = m.advise(memmap2::Advice::WillNeed);
-                Whole::Mmap(m)
-            }
+            // Read-ahead is asked for as the trace is split (see Splitter).
+            Ok(m) => Whole::Mmap(m),
             // Empty files and special files cannot be mapped; read them instead.
             Err(_) => {
                 let mut v = Vec::new();
@@ -646,21 +865,38 @@ impl Reader {
         if h.version.is_v1() {
             return Self::from_v1(input, h.version, opts.repair);
         }
-        let splitter = Splitter::new(input, h.version, h.len);
+        let mut splitter = Splitter::new(input, h.version, h.len);
         let gens = if opts.parallel {
             let (tx, rx) = sync_channel(1);
+            let (retired, retired_rx) = channel::<Box<Generation>>();
+            let whole = whole.clone();
             std::thread::Builder::new()
                 .name("gotrace-generations".into())
                 .spawn(move || {
-                    for item in splitter {
+                    let release = |g: Box<Generation>| release_generation(whole.as_deref(), g);
+                    loop {
+                        // Generations the reader has finished with since
+                        // this thread last sent one.
+                        while let Ok(g) = retired_rx.try_recv() {
+                            release(g);
+                        }
+                        let Some(item) = splitter.next() else {
+                            break;
+                        };
                         if tx.send(item).is_err() {
                             return;
                         }
                     }
-                    let _ = tx.send(GenItem::End);
+                    if tx.send(GenItem::End).is_err() {
+                        return;
+                    }
+                    // Until the reader is dropped.
+                    for g in retired_rx {
+                        release(g);
+                    }
                 })
                 .map_err(|e| Error::new(ErrorKind::Io(e.to_string()), None))?;
-            Gens::Thread(rx)
+            Gens::Thread { rx, retired }
         } else {
             Gens::Inline(Box::new(splitter))
         };
@@ -668,9 +904,7 @@ impl Reader {
             version: h.version,
             gens,
             gen: None,
-            frontier: Vec::new(),
-            root_limit: Time::MIN,
-            cursors: Vec::new(),
+            merge: Merge::default(),
             cpu_next: 0,
             cpu_time: Time::MAX,
             order: Ordering::new(h.version),
@@ -681,6 +915,10 @@ impl Reader {
             last_event: false,
             cur: EventData::default(),
             cur_has_table: false,
+            buf: Vec::new(),
+            buf_pos: 0,
+            buf_len: 0,
+            buf_err: None,
             whole,
             v1: None,
         })
@@ -697,9 +935,7 @@ impl Reader {
             version,
             gens: Gens::None,
             gen: None,
-            frontier: Vec::new(),
-            root_limit: Time::MIN,
-            cursors: Vec::new(),
+            merge: Merge::default(),
             cpu_next: 0,
             cpu_time: Time::MAX,
             order: Ordering::new(version),
@@ -710,6 +946,10 @@ impl Reader {
             last_event: false,
             cur: EventData::default(),
             cur_has_table: false,
+            buf: Vec::new(),
+            buf_pos: 0,
+            buf_len: 0,
+            buf_err: None,
             whole: None,
             v1: Some(Box::new(conv)),
         })
@@ -783,24 +1023,96 @@ impl Reader {
     ///
     /// After an error, the reader is finished. Every generation before the
     /// failure has been yielded in full, followed by a Sync event.
+    #[inline]
     pub fn read_event(&mut self) -> Result<Option<Event<'_>>> {
-        // The common case, kept free of calls: a v2 trace's next event is
-        // due before any CPU sample and nothing is queued.
-        if !self.done && self.v1.is_none() && self.order.queue.is_empty() {
-            if let Some(root) = self.frontier.first() {
-                if root.time <= self.cpu_time {
-                    if let Err(e) = self.advance_frontier() {
-                        self.done = true;
-                        return Err(e);
+        let i = self.buf_pos;
+        if i < self.buf_len {
+            self.buf_pos = i + 1;
+            debug_assert!(self.buf_len <= self.buf.len());
+            // SAFETY: `buf_len` never exceeds `buf.len()`.
+            let data = unsafe { self.buf.get_unchecked(i) };
+            return Ok(Some(Event {
+                table: self.gen.as_deref().map(|g| &g.table),
+                data,
+            }));
+        }
+        self.refill()
+    }
+
+    /// Advances a batch of events into `buf` and lends out the first; the
+    /// slow path when none can be advanced that way.
+    #[inline(never)]
+    fn refill(&mut self) -> Result<Option<Event<'_>>> {
+        if let Some(e) = self.buf_err.take() {
+            self.finish_reading();
+            return Err(e);
+        }
+        if self.merge.frontier.is_empty() || !self.order.queue.is_empty() {
+            // v1 traces, finished readers, generation boundaries, and
+            // events synthesized along with others.
+            self.buf_pos = 0;
+            self.buf_len = 0;
+            return self.read_event_slow();
+        }
+        if self.buf.is_empty() {
+            self.buf = vec![EventData::default(); EVENT_BATCH];
+        }
+        let g = self.gen.as_deref_mut().expect("generation installed");
+        let (merge, order, buf) = (&mut self.merge, &mut self.order, &mut self.buf[..]);
+        let (cpu_time, version) = (self.cpu_time, self.version);
+        let mut last_ts = self.last_ts;
+        let mut n = 0;
+        // The common case: the next event is due before any CPU sample and
+        // nothing is queued. It stays within the current generation.
+        while n < buf.len() {
+            match merge.frontier.first() {
+                Some(root) if root.time <= cpu_time => {}
+                _ => break,
+            }
+            // SAFETY: n < buf.len().
+            let out = unsafe { buf.get_unchecked_mut(n) };
+            match merge.advance(order, g, version, out) {
+                Ok(queued) => {
+                    // Times are made strictly increasing, as the reference does.
+                    let t = &mut out.base.time;
+                    if *t <= last_ts {
+                        *t = last_ts.wrapping_add(1);
                     }
-                    return Ok(Some(Event {
-                        table: self.gen.as_deref().map(|g| &g.table),
-                        data: &self.cur,
-                    }));
+                    last_ts = *t;
+                    n += 1;
+                    // Only the queue's first event was taken.
+                    if queued && !order.queue.is_empty() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    self.buf_err = Some(e);
+                    break;
                 }
             }
         }
-        self.read_event_slow()
+        self.last_ts = last_ts;
+        self.buf_len = n;
+        if n == 0 {
+            self.buf_pos = 0;
+            if let Some(e) = self.buf_err.take() {
+                self.finish_reading();
+                return Err(e);
+            }
+            return self.read_event_slow();
+        }
+        self.buf_pos = 1;
+        Ok(Some(Event {
+            table: self.gen.as_deref().map(|g| &g.table),
+            data: &self.buf[0],
+        }))
+    }
+
+    /// Marks the reader finished: nothing more is read.
+    fn finish_reading(&mut self) {
+        self.done = true;
+        // refill looks only at the frontier.
+        self.merge.frontier.clear();
     }
 
     /// [`Reader::read_event`] for everything but the common case.
@@ -817,12 +1129,12 @@ impl Reader {
         match res {
             Ok(()) => {}
             Err(e) => {
-                self.done = true;
+                self.finish_reading();
                 return Err(e);
             }
         }
         if self.last_event {
-            self.done = true;
+            self.finish_reading();
         }
         let table = match (&self.v1, self.cur_has_table) {
             (_, false) => None,
@@ -840,22 +1152,22 @@ impl Reader {
         if self.order.queue.pop_into(&mut self.cur) {
             return self.finish_cur(true);
         }
-        // The common case: an event is due before any CPU sample.
-        if let Some(root) = self.frontier.first() {
+        // An event is due before any CPU sample.
+        if let Some(root) = self.merge.frontier.first() {
             if root.time <= self.cpu_time {
-                return self.advance_frontier();
+                return self.advance_frontier_cur();
             }
         }
         let cpu_left = self
             .gen
             .as_ref()
             .is_some_and(|g| self.cpu_next < g.cpu_samples.len());
-        if self.frontier.is_empty() && !cpu_left {
+        if self.merge.frontier.is_empty() && !cpu_left {
             return self.next_generation();
         }
         let g = self.gen.as_deref().expect("generation installed");
         if let Some(smp) = g.cpu_samples.get(self.cpu_next) {
-            if self.frontier.is_empty() || smp.time < self.frontier[0].time {
+            if self.merge.frontier.is_empty() || smp.time < self.merge.frontier[0].time {
                 self.cpu_next += 1;
                 self.cpu_time = g
                     .cpu_samples
@@ -884,99 +1196,17 @@ impl Reader {
                 return self.finish(ctx, base, true);
             }
         }
-        self.advance_frontier()
+        self.advance_frontier_cur()
     }
 
-    /// Advances the earliest event that can happen next into `self.cur`.
-    #[inline(always)]
-    fn advance_frontier(&mut self) -> Result<()> {
-        let mut step = self.try_advance(0)?;
-        if step == Step::NotYet {
-            // Rare: the earliest event cannot happen yet. Try the others in
-            // time order (a sorted array is still a valid heap).
-            crate::gosort::sort_func(&mut self.frontier, |a, b| a.time.cmp(&b.time));
-            self.root_limit = Time::MIN;
-            for i in 1..self.frontier.len() {
-                step = self.try_advance(i)?;
-                if step != Step::NotYet {
-                    break;
-                }
-            }
-            if step == Step::NotYet {
-                return Err(self.stuck_error());
-            }
-        }
-        if step == Step::Queued {
-            let queued = self.order.queue.pop_into(&mut self.cur);
-            debug_assert!(queued, "advance queues an event");
-        }
-        self.finish_cur(true)
-    }
-
-    /// Tries to advance the next event of the M at frontier position `i`.
-    #[inline(always)]
-    fn try_advance(&mut self, i: usize) -> Result<Step> {
+    /// [`Merge::advance`] into `self.cur`.
+    fn advance_frontier_cur(&mut self) -> Result<()> {
         let g = self.gen.as_deref_mut().expect("generation installed");
-        let bc = &mut self.cursors[self.frontier[i].ci];
-        let step =
-            if self
-                .order
-                .advance_fast(&bc.ev, &mut g.table, bc.m, bc.slot, g.gen, &mut self.cur)
-            {
-                Step::Direct
-            } else {
-                match self
-                    .order
-                    .advance(&mut bc.ev, &mut g.table, bc.m, bc.slot, g.gen)
-                {
-                    Ok(false) => return Ok(Step::NotYet),
-                    Ok(true) => Step::Queued,
-                    Err(msg) => return Err(order_error(self.version, bc, g, msg)),
-                }
-            };
-        // The reference checks table references as it yields each event;
-        // the event just advanced is yielded next, so check it now.
-        if bc.ev_off >= bc.checked_to {
-            validate_ids(&bc.ev, g, g.table.bytes.offset + bc.ev_off as u64)?;
-        }
-        if bc.next_event(g)? {
-            let t = bc.ev.time;
-            self.frontier[i].time = t;
-            if i != 0 {
-                heap_update(&mut self.frontier, i);
-                self.root_limit = Time::MIN;
-            } else if t > self.root_limit {
-                // Usually the same M goes on being earliest, and the root
-                // stays put without looking at its children.
-                sift_down(&mut self.frontier, 0);
-                self.root_limit = children_min(&self.frontier);
-            }
-        } else {
-            heap_remove(&mut self.frontier, i);
-            self.root_limit = Time::MIN;
-        }
-        Ok(step)
-    }
-
-    fn stuck_error(&self) -> Error {
-        let g = self.gen.as_deref().expect("generation installed");
-        let mut msg = format!(
-            "broken trace: failed to advance: no event of generation {} can happen next; frontier:",
-            g.gen
-        );
-        let mut first_off = None;
-        for h in &self.frontier {
-            let bc = &self.cursors[h.ci];
-            let off = g.table.bytes.offset + bc.ev_off as u64;
-            first_off.get_or_insert(off);
-            msg.push_str(&format!(
-                "\n  M {} [{} time={} at byte offset {off}]",
-                bc.m,
-                self.version.event_name(bc.ev.typ),
-                bc.ev.time
-            ));
-        }
-        Error::order(msg, first_off)
+        self.merge
+            .advance(&mut self.order, g, self.version, &mut self.cur)?;
+        self.cur.base.time = self.next_time(self.cur.base.time);
+        self.cur_has_table = true;
+        Ok(())
     }
 
     fn next_generation(&mut self) -> Result<()> {
@@ -988,9 +1218,10 @@ impl Reader {
             Some(GenItem::Gen(g)) => {
                 self.cpu_next = 0;
                 self.cpu_time = g.cpu_samples.first().map_or(Time::MAX, |s| s.time);
-                self.frontier.clear();
-                self.root_limit = Time::MIN;
-                self.cursors.clear();
+                let mg = &mut self.merge;
+                mg.frontier.clear();
+                mg.root_limit = Time::MIN;
+                mg.cursors.clear();
                 for mi in 0..g.ms.len() {
                     let m = g.ms[mi].m;
                     let slot = if m == NO_THREAD {
@@ -1000,17 +1231,17 @@ impl Reader {
                     };
                     let mut bc = BatchCursor::new(m, slot, mi, g.ms[mi].checked_to);
                     if bc.next_event(&g)? {
-                        self.frontier.push(HeapEnt {
+                        mg.frontier.push(HeapEnt {
                             time: bc.ev.time,
-                            ci: self.cursors.len(),
+                            ci: mg.cursors.len(),
                         });
-                        self.cursors.push(bc);
-                        let last = self.frontier.len() - 1;
-                        sift_up(&mut self.frontier, last);
+                        mg.cursors.push(bc);
+                        let last = mg.frontier.len() - 1;
+                        sift_up(&mut mg.frontier, last);
                     }
                 }
                 self.order
-                    .start_generation(g.gen, !self.frontier.is_empty());
+                    .start_generation(g.gen, !self.merge.frontier.is_empty());
                 self.syncs += 1;
                 let time = g.table.ns(g.min_ts);
                 self.gen = Some(g);
@@ -1035,26 +1266,18 @@ impl Reader {
         self.last_event = true;
     }
 
-    /// Drops the finished generation and returns its pages to the OS.
+    /// Drops the finished generation and returns its pages to the OS: on
+    /// the helper thread if there is one (both take a while for megabytes).
     fn retire_generation(&mut self) {
         if let Some(g) = self.gen.take() {
-            #[cfg(unix)]
-            if let Some(Whole::Mmap(m)) = self.whole.as_deref() {
-                let start = g.table.bytes.offset as usize;
-                let len = g.table.bytes.len();
-                // Page-align inward; the neighbours' pages stay mapped.
-                let page = 4096;
-                let a = start.div_ceil(page) * page;
-                let b = (start + len) / page * page;
-                if b > a {
-                    // SAFETY: read-only private file mapping; dropped pages are
-                    // re-read from the file if touched again.
-                    let _ = unsafe {
-                        m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, a, b - a)
-                    };
-                }
-            }
-            drop(g);
+            let g = match &self.gens {
+                Gens::Thread { retired, .. } => match retired.send(g) {
+                    Ok(()) => return,
+                    Err(SendError(g)) => g,
+                },
+                _ => g,
+            };
+            release_generation(self.whole.as_deref(), g);
         }
     }
 
@@ -1078,13 +1301,20 @@ impl Reader {
     /// Makes `self.cur`'s time strictly increasing, as the reference does.
     #[inline]
     fn finish_cur(&mut self, has_table: bool) -> Result<()> {
-        let t = &mut self.cur.base.time;
-        if *t <= self.last_ts {
-            *t = self.last_ts.wrapping_add(1);
-        }
-        self.last_ts = *t;
+        self.cur.base.time = self.next_time(self.cur.base.time);
         self.cur_has_table = has_table;
         Ok(())
+    }
+
+    /// The time the next event gets for time `t`: times are made strictly
+    /// increasing, as the reference does.
+    #[inline(always)]
+    fn next_time(&mut self, mut t: Time) -> Time {
+        if t <= self.last_ts {
+            t = self.last_ts.wrapping_add(1);
+        }
+        self.last_ts = t;
+        t
     }
 }
 

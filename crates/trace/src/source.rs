@@ -21,6 +21,43 @@ impl Deref for Whole {
     }
 }
 
+const PAGE: usize = 4096;
+
+impl Whole {
+    /// Returns the pages lying wholly inside `range` to the OS (mmaps only;
+    /// the neighbours' pages stay mapped).
+    pub fn release(&self, range: Range<usize>) {
+        #[cfg(unix)]
+        if let Whole::Mmap(m) = self {
+            let a = range.start.div_ceil(PAGE) * PAGE;
+            let b = range.end.min(m.len()) / PAGE * PAGE;
+            if b > a {
+                // SAFETY: read-only private file mapping; dropped pages are
+                // re-read from the file if touched again.
+                let _ = unsafe {
+                    m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, a, b - a)
+                };
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = range;
+    }
+
+    /// Asks the OS to start reading `range` in (mmaps only).
+    pub fn will_need(&self, range: Range<usize>) {
+        #[cfg(unix)]
+        if let Whole::Mmap(m) = self {
+            let a = range.start / PAGE * PAGE;
+            let b = range.end.min(m.len());
+            if b > a {
+                let _ = m.advise_range(memmap2::Advice::WillNeed, a, b - a);
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = range;
+    }
+}
+
 /// The bytes of one generation: a window on shared bytes, or a buffer read
 /// from a stream. Deref gives the window; `offset` is where it starts in the file.
 ///
