@@ -25,7 +25,7 @@ fn main() {
         ix.seg_base.len(),
         ix.procs.len(),
         ix.threads.len(),
-        ix.edges.t.len(),
+        ix.edges.len(),
         ix.tasks.len(),
         ix.regions.len()
     );
@@ -47,7 +47,7 @@ fn main() {
         "MiB: transitions {:.0}, proc spans {:.0} ({procs}), edges {:.0}, gcount {:.0} ({}), heap {:.0} ({}), regions {:.0}, tasks {:.0}, logs {:.0}, stacks {:.0} ({} frames, {} stacks), goroutines {:.0}",
         mib(ix.tr_t.len() * 4 + ix.tr_shape.bytes() + ix.runs.len() * 12),
         mib(procs),
-        mib(ix.edges.t.bytes() + ix.edges.from.len() * 9),
+        mib(ix.edges.len() * 8),
         mib(ix.gcount.t.bytes() + ix.gcount.v.len() * 4), ix.gcount.t.len(),
         mib(ix.heap.t.bytes() + ix.heap.v.len() * 4), ix.heap.t.len(),
         mib(ix.regions.len() * std::mem::size_of::<gotrace_view::index::Region>()),

@@ -451,16 +451,16 @@ pub fn g_span(ix: &Index, g: u32, t: i64) -> ApiResult {
     });
     // Who ended a wait: the edge into g at the span's end.
     if tr.state == S_WAITING || tr.state == S_RUNNABLE {
-        let ed = &ix.edges;
-        let (lo, hi) = (
-            ed.t.partition_point(|x| x < if tr.state == S_WAITING { e } else { s }),
-            ed.t.partition_point(|x| x <= if tr.state == S_WAITING { e } else { s }),
-        );
-        if let Some(i) = (lo..hi).find(|&i| ed.to[i] == g) {
+        let at = if tr.state == S_WAITING { e } else { s };
+        let found = (ix.edges_from(at)..ix.edges.len())
+            .map(|i| ix.edge(i))
+            .take_while(|ed| ed.t <= at)
+            .find(|ed| ed.to == g);
+        if let Some(ed) = found {
             v["unblockedBy"] = json!({
-                "g": g_ref(ix, ed.from[i]),
-                "t": ed.t.get(i) - ix.t0,
-                "kind": if ed.kind[i] == 1 { "create" } else { "unblock" },
+                "g": g_ref(ix, ed.from),
+                "t": ed.t - ix.t0,
+                "kind": if ed.kind == 1 { "create" } else { "unblock" },
             });
         }
     }
@@ -666,9 +666,8 @@ pub fn range_stats(ix: &Index, a: i64, b: i64, only: Option<u32>) -> Value {
 
 /// Unblock/creation edges acting within [a, b) (absolute), at most `limit`.
 pub fn arrows(ix: &Index, a: i64, b: i64, limit: usize) -> Value {
-    let ed = &ix.edges;
-    let lo = ed.t.partition_point(|t| t < a);
-    let hi = ed.t.partition_point(|t| t < b);
+    let lo = ix.edges_from(a);
+    let hi = ix.edges_from(b);
     let n = hi.saturating_sub(lo);
     let mut out_t = Vec::new();
     let mut out_to = Vec::new();
@@ -679,19 +678,15 @@ pub fn arrows(ix: &Index, a: i64, b: i64, limit: usize) -> Value {
         if out_t.len() >= limit {
             break;
         }
-        let t = ed.t.get(i);
-        out_t.push(t - ix.t0);
-        out_to.push(match ix.next_running(ed.to[i], t) {
+        let ed = ix.edge(i);
+        out_t.push(ed.t - ix.t0);
+        out_to.push(match ix.next_running(ed.to, ed.t) {
             Some(x) => json!(x - ix.t0),
             None => Value::Null,
         });
-        from.push(if ed.from[i] == NONE {
-            -1
-        } else {
-            ed.from[i] as i64
-        });
-        to.push(ed.to[i]);
-        kind.push(ed.kind[i]);
+        from.push(if ed.from == NONE { -1 } else { ed.from as i64 });
+        to.push(ed.to);
+        kind.push(ed.kind);
     }
     json!({"t": out_t, "tTo": out_to, "from": from, "to": to, "kind": kind, "total": n})
 }

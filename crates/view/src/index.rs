@@ -931,15 +931,36 @@ pub struct LogRec {
     pub stack: u32,
 }
 
-/// Unblock and creation edges: who woke (or created) whom.
+/// Unblock and creation edges: who woke (or created) whom, in time order.
+/// Edge i is the transition `tr[i]` of the woken goroutine into runnable,
+/// which gives its time and target (see `Index::edge`): 8 bytes an edge.
 #[derive(Default)]
 pub struct Edges {
-    /// When the waker acted.
-    pub t: TimeCol,
+    pub tr: Vec<u32>,
+    /// The waker (`NO_WAKER` if none), with `CREATE` set for a creation.
     pub from: Vec<u32>,
-    pub to: Vec<u32>,
+}
+
+impl Edges {
+    pub const CREATE: u32 = 1 << 31;
+    pub const NO_WAKER: u32 = Self::CREATE - 1;
+    pub fn len(&self) -> usize {
+        self.tr.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.tr.is_empty()
+    }
+}
+
+/// One unblock or creation edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Edge {
+    /// When the waker acted.
+    pub t: i64,
+    pub from: u32,
+    pub to: u32,
     /// 0 unblock, 1 create.
-    pub kind: Vec<u8>,
+    pub kind: u8,
 }
 
 pub const RANGE_KINDS: [&str; 4] = ["gc", "stw", "sweep", "assist"];
@@ -1089,6 +1110,46 @@ impl Index {
         runs.get(ri + 1).map(|r| self.tr(r, 0))
     }
 
+    /// Edge i.
+    pub fn edge(&self, i: usize) -> Edge {
+        let tr = self.edges.tr[i];
+        let k = self.flush_runs.partition_point(|r| r.0 <= tr) - 1;
+        let f = self.edges.from[i];
+        Edge {
+            t: self.tr_time(tr),
+            from: match f & !Edges::CREATE {
+                Edges::NO_WAKER => NONE,
+                w => w,
+            },
+            to: self.flush_runs[k].1,
+            kind: (f & Edges::CREATE != 0) as u8,
+        }
+    }
+
+    /// The first edge at or after time t (edges are in time order).
+    pub fn edges_from(&self, t: i64) -> usize {
+        let tr = &self.edges.tr;
+        let (mut lo, mut hi) = (0, tr.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.tr_time(tr[mid]) < t {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// The time of transition `tr`.
+    pub fn tr_time(&self, tr: u32) -> i64 {
+        let seg = self
+            .seg_first_run
+            .partition_point(|&r| self.flush_runs[r as usize].0 <= tr)
+            - 1;
+        self.seg_base[seg] + self.tr_t[tr as usize] as i64
+    }
+
     /// Proc row p, readable as spans.
     pub fn proc_row(&self, p: usize) -> Option<ProcRow<'_>> {
         self.procs.get(p).map(|(_, sp)| ProcRow { ix: self, sp })
@@ -1200,6 +1261,9 @@ struct Pend {
     shape: u32,
 }
 
+/// Marks an edge in `Builder::fix`.
+const FIX_EDGE: u32 = u32::MAX;
+
 /// Goroutine IDs below this map to indices through a plain array.
 const DENSE_IDS: i64 = 1 << 24;
 
@@ -1211,8 +1275,8 @@ struct Builder {
     open_regions: FxHashMap<u32, Vec<(u32, u64, i64, u32)>>,
     gb: Vec<GBuild>,
     pend: Vec<Pend>,
-    /// Proc spans waiting for their transition's final index:
-    /// (position in `pend`, proc, span).
+    /// Proc spans and edges waiting for their transition's final index:
+    /// (position in `pend`, proc or FIX_EDGE, span or edge).
     fix: Vec<(u32, u32, u32)>,
     /// Per proc, the goroutine running on it (NONE if idle) and the
     /// latest span start.
@@ -1356,7 +1420,11 @@ impl Builder {
             placed[j] = i as u32;
         }
         for &(j, p, slot) in &self.fix {
-            ix.procs[p as usize].1.tr[slot as usize] = start0 as u32 + placed[j as usize];
+            let tr = start0 as u32 + placed[j as usize];
+            match p {
+                FIX_EDGE => ix.edges.tr[slot as usize] = tr,
+                p => ix.procs[p as usize].1.tr[slot as usize] = tr,
+            }
         }
         self.fix.clear();
         for v in shapes {
@@ -1946,12 +2014,21 @@ impl Builder {
                     bg.sys_start = start_t;
                     bg.sys_thread = m;
                 }
-                if (from == S_WAITING || from == S_NOTEXIST) && to == S_RUNNABLE && waker != g {
+                let new_edge =
+                    (from == S_WAITING || from == S_NOTEXIST) && to == S_RUNNABLE && waker != g;
+                if new_edge {
                     let e = &mut b.ix.edges;
-                    e.t.push(t);
-                    e.from.push(waker);
-                    e.to.push(g);
-                    e.kind.push((from == S_NOTEXIST) as u8);
+                    e.tr.push(u32::MAX);
+                    let w = if waker == NONE {
+                        Edges::NO_WAKER
+                    } else {
+                        waker.min(Edges::NO_WAKER - 1)
+                    };
+                    e.from.push(if from == S_NOTEXIST {
+                        w | Edges::CREATE
+                    } else {
+                        w
+                    });
                     if from == S_NOTEXIST {
                         let gr = &mut b.ix.goroutines[g as usize];
                         gr.creator = waker;
@@ -1964,6 +2041,10 @@ impl Builder {
                 b.counts[to as usize] += 1;
                 b.gb[g as usize].state = to;
                 let pos = b.push_tr(g, t, to, rec.reason, rec.stack);
+                if new_edge {
+                    let slot = b.ix.edges.tr.len() as u32 - 1;
+                    b.fix.push((pos, FIX_EDGE, slot));
+                }
                 if new_span != NONE {
                     let p = new_span as usize;
                     let sp = &mut b.ix.procs[p].1;

@@ -341,16 +341,19 @@ fn span_details_have_stacks_with_file_and_line() {
 fn unblock_edges_point_from_the_waker() {
     for p in corpus() {
         let ix = load(&p);
-        let ed = &ix.edges;
         let mut checked = 0;
-        for i in 0..ed.from.len() {
-            let (t, from, to) = (ed.t.get(i), ed.from[i], ed.to[i]);
+        let mut last_t = i64::MIN;
+        for i in 0..ix.edges.len() {
+            let ed = ix.edge(i);
+            let (t, from, to) = (ed.t, ed.from, ed.to);
+            assert!(last_t <= t, "{}: edges out of time order", p.display());
+            last_t = t;
             assert_ne!(from, to);
             // The woken goroutine becomes runnable at t, from waiting (or from not existing).
             let spans = g_spans(&ix, to);
             let k = spans.iter().position(|x| x.0 == t && x.2 == S_RUNNABLE);
             let k = k.unwrap_or_else(|| panic!("{}: no runnable span at edge {i}", p.display()));
-            if ed.kind[i] == 0 {
+            if ed.kind == 0 {
                 assert!(k > 0 && spans[k - 1].2 == S_WAITING, "{}", p.display());
             }
             // The waker was executing then.
@@ -517,10 +520,7 @@ async fn http_api() {
     );
     assert_eq!(g["idx"], 0);
     let arrows = json(&get(&app, "/api/arrows?start=0&end=1e12").await.2);
-    assert_eq!(
-        arrows["total"].as_u64().unwrap() as usize,
-        ix.edges.from.len()
-    );
+    assert_eq!(arrows["total"].as_u64().unwrap() as usize, ix.edges.len());
 
     // Bad requests are 400s, not panics.
     for bad in [
