@@ -1270,7 +1270,10 @@ const DENSE_IDS: i64 = 1 << 24;
 struct Builder {
     ix: Index,
     /// Ranges as they end (so not sorted by start): (start, end, g, name).
-    ranges: [Vec<(i64, i64, u32, u32)>; 4],
+    /// Short ranges of the kinds with one name (not STW): (start, duration, g).
+    ranges: [Vec<(i64, u32, u32)>; 4],
+    /// The others: (start, end, g, name).
+    ranges_full: [Vec<(i64, i64, u32, u32)>; 4],
     /// Open regions per goroutine: (type, task, start, stack).
     open_regions: FxHashMap<u32, Vec<(u32, u64, i64, u32)>>,
     gb: Vec<GBuild>,
@@ -1475,6 +1478,17 @@ impl Builder {
         );
     }
 
+    /// Keeps a finished range (16 bytes while they pile up, not 24: sweeps
+    /// run to millions).
+    fn push_range(&mut self, kind: usize, s: i64, e: i64, g: u32, k: u32) {
+        let d = e - s;
+        if kind == 1 || !(0..u32::MAX as i64).contains(&d) {
+            self.ranges_full[kind].push((s, e, g, k));
+        } else {
+            self.ranges[kind].push((s, d as u32, g));
+        }
+    }
+
     fn end_running(&mut self, g: u32, t: i64) {
         let b = &mut self.gb[g as usize];
         if b.run_proc != NONE {
@@ -1534,6 +1548,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
         },
         gb: Vec::new(),
         ranges: Default::default(),
+        ranges_full: Default::default(),
         open_regions: FxHashMap::default(),
         pend: Vec::with_capacity(SEG_LEN),
         fix: Vec::new(),
@@ -1633,15 +1648,15 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
         if b.gb[g as usize].assist_start != i64::MIN {
             let k = b.name_assist;
             let s = b.gb[g as usize].assist_start;
-            b.ranges[3].push((s, t1, g, k));
+            b.push_range(3, s, t1, g, k);
         }
     }
     if let Some(s) = b.gc_start.take() {
         let k = b.name_mark;
-        b.ranges[0].push((s, t1, NONE, k));
+        b.push_range(0, s, t1, NONE, k);
     }
     if let Some((s, k)) = b.stw_start.take() {
-        b.ranges[1].push((s, t1, NONE, k));
+        b.push_range(1, s, t1, NONE, k);
     }
     if std::env::var_os("GOTRACE_VIEW_DEBUG").is_some() {
         let st = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -2090,7 +2105,7 @@ impl Builder {
                     RN_MARK => {
                         if end {
                             let s = b.gc_start.take().unwrap_or(b.ix.t0);
-                            b.ranges[0].push((s, t, NONE, b.name_mark));
+                            b.push_range(0, s, t, NONE, b.name_mark);
                         } else {
                             b.gc_start.get_or_insert(begin_t);
                         }
@@ -2099,7 +2114,7 @@ impl Builder {
                         let g = b.lookup(rec.id).unwrap_or(NONE);
                         if end {
                             let (s, k) = b.stw_start.take().unwrap_or((b.ix.t0, 0));
-                            b.ranges[1].push((s, t, g, k));
+                            b.push_range(1, s, t, g, k);
                         } else {
                             b.stw_start.get_or_insert((begin_t, rec.s));
                         }
@@ -2109,7 +2124,7 @@ impl Builder {
                         if end {
                             let s = b.sweep_start.remove(&p).unwrap_or(b.ix.t0);
                             let pi = if p >= 0 { b.proc(p) } else { NONE };
-                            b.ranges[2].push((s, t, pi, b.name_sweep));
+                            b.push_range(2, s, t, pi, b.name_sweep);
                         } else {
                             b.sweep_start.entry(p).or_insert(begin_t);
                         }
@@ -2125,7 +2140,7 @@ impl Builder {
                                 bg.assist_start
                             };
                             bg.assist_start = i64::MIN;
-                            b.ranges[3].push((s, t, g, b.name_assist));
+                            b.push_range(3, s, t, g, b.name_assist);
                         } else if bg.assist_start == i64::MIN {
                             bg.assist_start = begin_t;
                         }
@@ -2258,6 +2273,8 @@ fn finish(mut b: Builder) -> Index {
         new_index[old] = new as u32;
     }
     let ranges_in = std::mem::take(&mut b.ranges);
+    let ranges_full = std::mem::take(&mut b.ranges_full);
+    let names = [b.name_mark, 0, b.name_sweep, b.name_assist];
     let proc_sorted = std::mem::take(&mut b.proc_sorted);
     let tv = TrView {
         flush_runs: &ix.flush_runs,
@@ -2292,18 +2309,23 @@ fn finish(mut b: Builder) -> Index {
             ix.heap.build_level(t0, t1);
         });
         s.spawn(|| {
-            for (i, mut v) in ranges_in.into_iter().enumerate() {
+            let remap = |i: usize, g: u32| match (i, new_index.get(g as usize)) {
+                (2, Some(&p)) => p,
+                _ => g,
+            };
+            for (i, (mut v, mut full)) in ranges_in.into_iter().zip(ranges_full).enumerate() {
                 // Sorted descending and popped, giving memory back as the Spans grow.
                 v.sort_unstable_by(|a, b| b.cmp(a));
-                while let Some((s, e, g, k)) = v.pop() {
-                    let g = match (i, new_index.get(g as usize)) {
-                        (2, Some(&p)) => p,
-                        _ => g,
-                    };
-                    ix.ranges[i].push(s, e, g, k);
+                while let Some((s, d, g)) = v.pop() {
+                    ix.ranges[i].push(s, s + d as i64, remap(i, g), names[i]);
                     if v.len() % (1 << 16) == 0 {
                         v.shrink_to_fit();
                     }
+                }
+                // Few: STW, and ranges too long for a u32 (sorted by `sort`).
+                full.sort_unstable();
+                for (s, e, g, k) in full {
+                    ix.ranges[i].push(s, e, remap(i, g), k);
                 }
                 ix.ranges[i].sort();
                 ix.ranges[i].build_levels(t0, t1, LEVEL_MIN);
