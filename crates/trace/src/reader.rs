@@ -21,12 +21,16 @@ struct BatchCursor {
     slot: usize,
     /// Index into the generation's per-M batch lists.
     mi: usize,
-    last_ts: Time,
     /// Current batch (`usize::MAX` before the first).
     idx: usize,
     /// Next event and end of the current batch, in the generation's bytes.
     pos: usize,
     end: usize,
+    /// Events starting before this lie at least [`FAST_DECODE_MARGIN`]
+    /// bytes before `end`.
+    fast_end: usize,
+    /// The last event read; its time is the base of the next one's (or the
+    /// batch's base time, once a batch is entered).
     ev: BaseEvent,
     /// Offset of `ev` in the generation's bytes.
     ev_off: usize,
@@ -42,10 +46,10 @@ impl BatchCursor {
             m,
             slot,
             mi,
-            last_ts: 0,
             idx: usize::MAX,
             pos: 0,
             end: 0,
+            fast_end: 0,
             ev: BaseEvent::default(),
             ev_off: 0,
         }
@@ -54,12 +58,9 @@ impl BatchCursor {
     /// Reads the next event; false when this M has no more in the generation.
     #[inline(always)]
     fn next_event(&mut self, g: &Generation) -> Result<bool> {
-        if self.pos == self.end && !self.next_batch(g) {
-            return Ok(false);
-        }
         let start = self.pos;
-        let bytes: &[u8] = &g.table.bytes;
-        let (n, dt) = if self.end - start >= FAST_DECODE_MARGIN {
+        let (n, dt) = if start < self.fast_end {
+            let bytes: &[u8] = &g.table.bytes;
             // SAFETY: at least FAST_DECODE_MARGIN bytes lie in the batch
             // from `start` on, and `end` is within `bytes`.
             match unsafe { read_timed_event_fast(bytes.as_ptr().add(start), &mut self.ev) } {
@@ -67,12 +68,15 @@ impl BatchCursor {
                 None => self.read_checked(g, start)?,
             }
         } else {
-            self.read_checked(g, start)?
+            if start == self.end && !self.next_batch(g) {
+                return Ok(false);
+            }
+            self.read_checked(g, self.pos)?
         };
-        self.ev.time = g.table.ns(dt).wrapping_add(self.last_ts);
-        self.last_ts = self.ev.time;
+        let start = self.pos;
+        self.ev.time = g.table.ns(dt).wrapping_add(self.ev.time);
         self.ev_off = start;
-        self.pos += n;
+        self.pos = start + n;
         Ok(true)
     }
 
@@ -89,7 +93,10 @@ impl BatchCursor {
             self.idx = next;
             self.pos = data.start as usize;
             self.end = data.end as usize;
-            self.last_ts = g.table.ns(*time);
+            self.fast_end = (self.end + 1)
+                .saturating_sub(FAST_DECODE_MARGIN)
+                .max(self.pos);
+            self.ev.time = g.table.ns(*time);
         }
         true
     }
