@@ -5,6 +5,7 @@ use std::time::Instant;
 extern "C" {
     fn malloc_trim(pad: usize) -> i32;
     fn mallopt(param: i32, value: i32) -> i32;
+    fn malloc_stats();
 }
 
 fn main() {
@@ -35,6 +36,9 @@ fn main() {
         .filter(|l| l.starts_with("VmHWM") || l.starts_with("Rss"))
     {
         println!("{l}");
+    }
+    if std::env::var_os("MALLOC_STATS").is_some() {
+        unsafe { malloc_stats() };
     }
     unsafe { malloc_trim(0) };
     let st = std::fs::read_to_string("/proc/self/status").unwrap();

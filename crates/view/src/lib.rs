@@ -68,8 +68,25 @@ pub fn listen_addr(http: Option<&str>) -> String {
     }
 }
 
+/// Keeps glibc from raising its mmap threshold as big buffers are freed:
+/// the index's columns grow by doubling, and copies left behind in the
+/// heap stay resident (about 100 MB on a 1 GB trace), while mmapped ones
+/// are returned or grown in place.
+fn fixed_mmap_threshold() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn mallopt(param: i32, value: i32) -> i32;
+        }
+        const M_MMAP_THRESHOLD: i32 = -3;
+        // SAFETY: a documented glibc tunable, set before the index exists.
+        unsafe { mallopt(M_MMAP_THRESHOLD, 128 << 10) };
+    }
+}
+
 /// Serves the viewer for `trace` until interrupted.
 pub fn run(trace: &Path, opts: ViewOptions) -> Result<()> {
+    fixed_mmap_threshold();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
