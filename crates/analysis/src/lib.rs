@@ -6,10 +6,16 @@
 //!
 //! Each analysis consumes events one at a time (feed it every event of a
 //! [`gotrace::Reader`]) and keeps compact per-resource state, never a heap
-//! object per event.
+//! object per event. The goroutine summary and the blocking profiles can
+//! also read a whole trace themselves ([`summary::summarize`],
+//! [`pprof::BlockingProfiler::read_all`],
+//! [`pprof::IntervalProfiler::read_all`]): the reading thread then only
+//! turns events into small owned records, and a second thread runs the
+//! analysis, with the same results.
 
 #![warn(missing_docs)]
 
+mod feed;
 pub mod format;
 pub mod gc;
 pub mod goformat;

@@ -14,12 +14,19 @@
 //!
 //! [`BlockingProfiler`] computes all four whole-trace profiles, for every
 //! goroutine group at once, in the same pass that reads the trace, keeping
-//! per-goroutine aggregates rather than one record per blocking interval.
+//! per-goroutine aggregates rather than one record per blocking interval;
+//! goroutines are found in a table indexed by ID, and a transition usually
+//! touches only its goroutine's 40-byte entry there.
 //! [`IntervalProfiler`] does the general, interval-filtered computation
-//! (regions, or any caller-chosen intervals) in a second pass.
+//! (regions, or any caller-chosen intervals) in a second pass. Both can
+//! read a trace themselves (`read_all`), running on a second thread while
+//! the calling one reads and orders the events.
 
-use crate::summary::{outermost_frame, RegionFilter, Summary};
-use gotrace::{Event, EventKind, GoId, GoState, ResourceKind, Stack, Time};
+use crate::feed::{
+    self, Batch, Direct, FrameDef, Mode, Rec, RecKind, Tables, EMPTY_STACK, EMPTY_STR, NO_REF,
+};
+use crate::summary::{RegionFilter, Summary};
+use gotrace::{Event, GoId, GoState, Time};
 use rustc_hash::FxHashMap;
 
 pub mod proto;
@@ -177,11 +184,13 @@ impl StackTable {
         self.keys[variant as usize]
     }
 
-    /// The stack's variant.
-    fn intern(&mut self, stack: &Stack<'_>) -> u32 {
-        let pcs = stack.pcs();
-        let pcs = &pcs[..pcs.len().min(MAX_STACK)];
-        if let Some(&i) = self.by_pcs.get(pcs) {
+    /// The variant of a stack given by its frames (one per PC, leaf
+    /// first); `pcs` is scratch space.
+    fn intern(&mut self, tables: &Tables, frames: &[FrameDef], pcs: &mut Vec<u64>) -> u32 {
+        let frames = &frames[..frames.len().min(MAX_STACK)];
+        pcs.clear();
+        pcs.extend(frames.iter().map(|f| f.pc));
+        if let Some(&i) = self.by_pcs.get(&pcs[..]) {
             return i;
         }
         let key_len = pcs.iter().rposition(|&pc| pc != 0).map_or(0, |i| i + 1);
@@ -190,27 +199,26 @@ impl StackTable {
         let i = self.starts.len() as u32;
         self.starts.push(self.frames.len() as u32);
         self.keys.push(key);
-        // frames() skips PCs missing from the frame table; the reference
-        // yields a zero frame for them instead.
-        let mut present = stack.frames().peekable();
-        for &pc in pcs {
-            let f = match present.next_if(|f| f.pc == pc) {
-                Some(f) => ProfileFrame {
-                    pc,
-                    func: String::from_utf8_lossy(f.func).into_owned(),
-                    file: String::from_utf8_lossy(f.file).into_owned(),
-                    line: f.line,
-                },
-                None => ProfileFrame {
+        for f in frames {
+            // The reference yields a zero frame for a PC missing from the
+            // trace's frame table.
+            self.frames.push(if f.func == NO_REF {
+                ProfileFrame {
                     pc: 0,
                     func: String::new(),
                     file: String::new(),
                     line: 0,
-                },
-            };
-            self.frames.push(f);
+                }
+            } else {
+                ProfileFrame {
+                    pc: f.pc,
+                    func: String::from_utf8_lossy(tables.str(f.func).0).into_owned(),
+                    file: String::from_utf8_lossy(tables.str(f.file).0).into_owned(),
+                    line: f.line,
+                }
+            });
         }
-        self.by_pcs.insert(pcs.into(), i);
+        self.by_pcs.insert(pcs[..].into(), i);
         i
     }
 }
@@ -252,24 +260,64 @@ impl Profile<'_> {
     }
 }
 
-/// An open blocking interval: its start and the stack variant of the
-/// event that started it.
-#[derive(Clone, Copy)]
-struct Slot {
-    start: Time,
-    variant: u32,
+const CLOSED: u32 = u32::MAX;
+
+/// A goroutine's open blocking intervals. A transition into a state ends
+/// every interval of the other states, so only the profiles of one state
+/// can be open at once: for `Waiting`, network (slot 0) and sync (slot 1);
+/// for `Syscall` and `Runnable`, their one profile (slot 0).
+#[derive(Clone, Copy, Debug)]
+struct Open {
+    start: [Time; 2],
+    /// Stack variant of the event that started each interval, or
+    /// [`CLOSED`].
+    variant: [u32; 2],
+    /// The state the open intervals are of.
+    state: GoState,
 }
 
-const CLOSED: Slot = Slot {
-    start: 0,
-    variant: u32::MAX,
-};
+impl Open {
+    const NONE: Open = Open {
+        start: [0; 2],
+        variant: [CLOSED; 2],
+        state: GoState::Undetermined,
+    };
 
-/// A goroutine's open interval for each of the four profiles.
-type Slots = [Slot; 4];
+    fn all_closed(&self) -> bool {
+        self.variant == [CLOSED; 2]
+    }
+}
 
-fn all_closed(slots: &Slots) -> bool {
-    slots.iter().all(|s| s.variant == CLOSED.variant)
+/// The profiles measuring a state, by slot.
+/// (Slot 1 is used only for `Waiting`; other states never have an open
+/// interval.)
+fn kinds_of(state: GoState) -> [ProfileKind; 2] {
+    match state {
+        GoState::Syscall => [ProfileKind::Syscall; 2],
+        GoState::Runnable => [ProfileKind::Sched; 2],
+        _ => [ProfileKind::Net, ProfileKind::Sync],
+    }
+}
+
+/// Reason classes: which profiles a transition into `Waiting` starts, and
+/// whether it ends the goroutine.
+const REASON_NET: u8 = 1;
+const REASON_SYNC: u8 = 2;
+const REASON_FOREVER: u8 = 4;
+const REASON_UNKNOWN: u8 = 0x80;
+
+fn reason_class(reason: &[u8]) -> u8 {
+    let mut c = 0;
+    if ProfileKind::Net.starts(GoState::Waiting, reason) {
+        c |= REASON_NET;
+    }
+    if ProfileKind::Sync.starts(GoState::Waiting, reason) {
+        c |= REASON_SYNC;
+    }
+    if reason == b"forever" {
+        c |= REASON_FOREVER;
+    }
+    c
 }
 
 /// A finished interval: profile, goroutine, stack variant, [start, end].
@@ -283,75 +331,130 @@ struct Done {
     seq: u64,
 }
 
-/// Interns event stacks into a [`StackTable`], caching by the trace's own
-/// stack IDs, which are per generation (every generation starts with a
-/// Sync).
+/// Interns event stacks into a [`StackTable`], caching by the stack's
+/// reference in the current generation, and classifies reasons.
 #[derive(Default)]
 struct Stacks {
     table: StackTable,
-    by_id: FxHashMap<u64, u32>,
-    /// Events seen, to order intervals that end at the same time.
+    tables: Tables,
+    /// Stack reference -> variant ([`CLOSED`] until known).
+    by_ref: Vec<u32>,
+    /// The empty stack's variant ([`CLOSED`] until known).
+    empty: Option<u32>,
+    /// String reference -> reason class.
+    reasons: Vec<u8>,
+    /// Records seen, to order intervals that end at the same time.
     seq: u64,
+    pcs: Vec<u64>,
 }
 
 impl Stacks {
-    /// Counts the event; returns its goroutine transition, if it is one.
-    fn see<'a>(&mut self, ev: &Event<'a>) -> Option<gotrace::StateTransition<'a>> {
-        self.seq += 1;
-        match ev.kind() {
-            EventKind::Sync => {
-                self.by_id.clear();
-                None
-            }
-            EventKind::StateTransition => ev
-                .state_transition()
-                .filter(|st| st.resource.kind == ResourceKind::Goroutine),
-            _ => None,
+    /// Takes a batch's definitions.
+    fn load(&mut self, b: &Batch) {
+        if self.tables.load(b) {
+            self.new_gen();
         }
     }
 
-    fn variant(&mut self, stack: &Stack<'_>) -> u32 {
-        if let Some(&v) = self.by_id.get(&stack.id()) {
+    fn new_gen(&mut self) {
+        self.by_ref.clear();
+        self.reasons.clear();
+    }
+
+    #[inline]
+    fn variant(&mut self, r: u32) -> u32 {
+        match self.by_ref.get(r as usize) {
+            Some(&v) if v != CLOSED => v,
+            _ => match self.empty {
+                Some(v) if r == EMPTY_STACK => v,
+                _ => self.new_variant(r),
+            },
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_variant(&mut self, r: u32) -> u32 {
+        if r == EMPTY_STACK {
+            if let Some(v) = self.empty {
+                return v;
+            }
+            let v = self.table.intern(&self.tables, &[], &mut self.pcs);
+            self.empty = Some(v);
             return v;
         }
-        let v = self.table.intern(stack);
-        self.by_id.insert(stack.id(), v);
+        let i = r as usize;
+        if self.by_ref.len() <= i {
+            self.by_ref
+                .resize(self.tables.n_stacks().max(i + 1), CLOSED);
+        }
+        let v = self
+            .table
+            .intern(&self.tables, self.tables.frames(r), &mut self.pcs);
+        self.by_ref[i] = v;
         v
     }
 
-    /// Follows one goroutine transition in the goroutine's `slots`, as the
-    /// reference does: an interval starts at a transition into the
+    #[inline]
+    fn reason(&mut self, r: u32) -> u8 {
+        if r == EMPTY_STR {
+            return 0;
+        }
+        let i = r as usize;
+        match self.reasons.get(i) {
+            Some(&c) if c != REASON_UNKNOWN => c,
+            _ => {
+                if self.reasons.len() <= i {
+                    self.reasons
+                        .resize(self.tables.n_strs().max(i + 1), REASON_UNKNOWN);
+                }
+                let c = reason_class(self.tables.str(r).0);
+                self.reasons[i] = c;
+                c
+            }
+        }
+    }
+
+    /// Follows one goroutine transition in the goroutine's open intervals,
+    /// as the reference does: an interval starts at a transition into the
     /// profile's state (for a matching reason), continues across
     /// transitions into the same state, and ends at any other; `done` gets
     /// every interval that ends.
-    fn track(
-        &mut self,
-        ev: &Event<'_>,
-        st: &gotrace::StateTransition<'_>,
-        slots: &mut Slots,
-        mut done: impl FnMut(Done),
-    ) {
-        let new = st.goroutine().1;
-        for kind in ProfileKind::ALL {
-            let slot = &mut slots[kind.index()];
-            if slot.variant == CLOSED.variant {
-                if kind.starts(new, st.reason) {
-                    let variant = self.variant(&ev.stack());
-                    *slot = Slot {
-                        start: ev.time(),
-                        variant,
-                    };
+    #[inline]
+    fn track(&mut self, r: &Rec, open: &mut Open, class: u8, mut done: impl FnMut(Done)) {
+        let new = r.new;
+        if open.state != new {
+            if !open.all_closed() {
+                let slots = kinds_of(open.state)
+                    .into_iter()
+                    .zip(open.variant)
+                    .zip(open.start);
+                for ((kind, variant), start) in slots {
+                    if variant != CLOSED {
+                        done(Done {
+                            kind,
+                            goroutine: r.a,
+                            variant,
+                            start,
+                            end: r.time,
+                            seq: self.seq,
+                        });
+                    }
                 }
-            } else if new != kind.state() {
-                done(Done {
-                    kind,
-                    goroutine: st.resource.id,
-                    variant: slot.variant,
-                    start: slot.start,
-                    end: ev.time(),
-                    seq: self.seq,
-                });
-                *slot = CLOSED;
+                open.variant = [CLOSED; 2];
+            }
+            open.state = new;
+        }
+        // Which slots this transition starts, if closed (see `kinds_of`).
+        let starts = match new {
+            GoState::Waiting => [class & REASON_NET != 0, class & REASON_SYNC != 0],
+            GoState::Syscall | GoState::Runnable => [true, false],
+            _ => return,
+        };
+        for (i, starts) in starts.into_iter().enumerate() {
+            if starts && open.variant[i] == CLOSED {
+                open.variant[i] = self.variant(r.stack);
+                open.start[i] = r.time;
             }
         }
     }
@@ -432,12 +535,85 @@ struct Entry {
     raw: Vec<Done>,
 }
 
-/// A goroutine that is alive (or was never seen to exit).
-struct Live {
-    /// Its entry (u32::MAX if it has none: first seen mid-life without a
-    /// status).
+/// What the profiler keeps per goroutine ID, persistently: its current
+/// entry, its open intervals, and copies of the entry's hot facts so that
+/// most transitions touch nothing else.
+#[derive(Clone, Copy, Debug)]
+struct GoRec {
+    open: Open,
+    /// Its entry ([`NO_ENTRY`] if it has none: first seen mid-life
+    /// without a status).
     entry: u32,
-    slots: Slots,
+    /// The entry has a name.
+    named: bool,
+    /// The entry has run (`first_run != 0`).
+    ran: bool,
+    /// The entry has ended (`end != 0`).
+    ended: bool,
+}
+
+const _: () = assert!(std::mem::size_of::<GoRec>() == 40);
+
+impl GoRec {
+    const NEW: GoRec = GoRec {
+        open: Open::NONE,
+        entry: NO_ENTRY,
+        named: false,
+        ran: false,
+        ended: false,
+    };
+}
+
+/// Goroutine IDs to their records: a vector for IDs up to a few times the
+/// number of goroutines (the runtime hands IDs out densely), a map beyond.
+#[derive(Default)]
+struct GoTable {
+    dense: Vec<GoRec>,
+    sparse: FxHashMap<GoId, GoRec>,
+}
+
+impl GoTable {
+    /// The record of `id`; `goroutines` is how many there are so far.
+    #[inline]
+    fn get_mut(&mut self, id: GoId, goroutines: usize) -> &mut GoRec {
+        if (id as u64) < self.dense.len() as u64 {
+            return &mut self.dense[id as usize];
+        }
+        self.grow(id, goroutines)
+    }
+
+    #[cold]
+    fn grow(&mut self, id: GoId, goroutines: usize) -> &mut GoRec {
+        let limit = (1u64 << 16).max(4 * goroutines as u64 + 1024);
+        if (0..limit as i64).contains(&id) {
+            let n = (id as usize + 1)
+                .max(self.dense.len() * 2)
+                .min(limit as usize);
+            self.dense.resize(n, GoRec::NEW);
+            // IDs kept in the map until now move into the vector.
+            if !self.sparse.is_empty() {
+                let moved: Vec<GoId> = self
+                    .sparse
+                    .keys()
+                    .copied()
+                    .filter(|&k| (0..n as i64).contains(&k))
+                    .collect();
+                for k in moved {
+                    self.dense[k as usize] = self.sparse.remove(&k).unwrap();
+                }
+            }
+            return &mut self.dense[id as usize];
+        }
+        self.sparse.entry(id).or_insert(GoRec::NEW)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (GoId, &GoRec)> {
+        self.dense
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (i as GoId, g))
+            .chain(self.sparse.iter().map(|(&i, g)| (i, g)))
+    }
 }
 
 const NO_ENTRY: u32 = u32::MAX;
@@ -450,19 +626,21 @@ const INLINE_CONTRIBUTIONS: usize = 8;
 /// [`finish`](Self::finish).
 pub struct BlockingProfiler {
     stacks: Stacks,
+    direct: Direct,
     window: Option<(Time, Time)>,
+    /// A window relative to the first event, not yet resolved.
+    relative: Option<(Option<i64>, Option<i64>)>,
     entries: Vec<Entry>,
-    /// Goroutines not known to have exited: the only map touched per
-    /// event, so it stays small.
-    live: FxHashMap<GoId, Live>,
-    /// The last entry of each exited goroutine ID.
-    exited: FxHashMap<GoId, u32>,
+    goroutines: GoTable,
     /// Intervals ended while no goroutine entry existed for their ID.
     orphans: Vec<Done>,
     /// Contributions beyond an entry's first few, by (entry, profile,
     /// variant).
     overflow: FxHashMap<(u32, ProfileKind, u32), Agg>,
     names: Names,
+    /// Group name of a stack's outermost function, by stack reference
+    /// ([`CLOSED`] until known, [`NO_ENTRY`] for an empty stack).
+    name_of: Vec<u32>,
     last_time: Time,
 }
 
@@ -478,21 +656,35 @@ impl Default for BlockingProfiler {
     }
 }
 
+/// What the blocking profiles need of the events.
+const BLOCKING_MODE: Mode = Mode {
+    all: false,
+    full_stacks: true,
+};
+
+impl feed::Sink for BlockingProfiler {
+    fn batch(&mut self, b: &Batch) {
+        self.batch_of(b);
+    }
+}
+
 impl BlockingProfiler {
     /// Profiles over the whole trace.
     pub fn new() -> Self {
         BlockingProfiler {
             stacks: Stacks::default(),
+            direct: Direct::new(BLOCKING_MODE),
             window: None,
+            relative: None,
             entries: Vec::new(),
-            live: FxHashMap::default(),
-            exited: FxHashMap::default(),
+            goroutines: GoTable::default(),
             orphans: Vec::new(),
             overflow: FxHashMap::default(),
             names: Names {
                 names: vec![String::new()],
                 ids: [(Vec::new(), 0)].into_iter().collect(),
             },
+            name_of: Vec::new(),
             last_time: 0,
         }
     }
@@ -506,28 +698,78 @@ impl BlockingProfiler {
         }
     }
 
+    /// Profiles counting only blocked time inside a window given relative
+    /// to the first event: from `from` after it (or its time) to `to`
+    /// after it (or forever).
+    pub fn with_relative_window(from: Option<i64>, to: Option<i64>) -> Self {
+        BlockingProfiler {
+            relative: Some((from, to)),
+            ..Self::new()
+        }
+    }
+
+    /// Reads every event of `r` and returns the profiles: the same as
+    /// feeding [`event`](Self::event) every event and calling
+    /// [`finish`](Self::finish), but the profiles are computed on another
+    /// thread while this one reads and orders the trace.
+    pub fn read_all(self, r: &mut gotrace::Reader) -> Result<BlockingProfiles, gotrace::Error> {
+        Ok(feed::run(r, BLOCKING_MODE, self)?.finish())
+    }
+
     /// Feeds one event (in order).
     pub fn event(&mut self, ev: &Event<'_>) {
+        let (rec, new_gen) = self.direct.convert(ev, &mut self.stacks.tables);
+        if new_gen {
+            self.stacks.new_gen();
+            self.name_of.clear();
+        }
+        if let Some(r) = rec {
+            self.rec(&r);
+        }
         self.last_time = ev.time();
-        let Some(st) = self.stacks.see(ev) else {
+    }
+
+    fn batch_of(&mut self, b: &Batch) {
+        self.stacks.load(b);
+        if b.new_gen {
+            self.name_of.clear();
+        }
+        for r in &b.recs {
+            self.rec(r);
+        }
+    }
+
+    #[inline(always)]
+    fn rec(&mut self, r: &Rec) {
+        self.last_time = r.time;
+        self.stacks.seq += 1;
+        if let Some((from, to)) = self.relative.take() {
+            let t0 = r.time;
+            self.window = Some((
+                t0.saturating_add(from.unwrap_or(0)),
+                to.map_or(i64::MAX, |t| t0.saturating_add(t)),
+            ));
+        }
+        if r.kind != RecKind::Go {
             return;
+        }
+        let id = r.a;
+        let (old, new) = (r.old, r.new);
+        let class = if new == GoState::Waiting {
+            self.stacks.reason(r.s)
+        } else {
+            0
         };
-        let id = st.resource.id;
-        let (old, new) = st.goroutine();
-        let exited = &mut self.exited;
-        let live = self.live.entry(id).or_insert_with(|| Live {
-            entry: exited.remove(&id).unwrap_or(NO_ENTRY),
-            slots: [CLOSED; 4],
-        });
+        let g = self.goroutines.get_mut(id, self.entries.len());
         let (entries, orphans, overflow, window) = (
             &mut self.entries,
             &mut self.orphans,
             &mut self.overflow,
             self.window,
         );
-        let entry = live.entry;
+        let (entry, counting) = (g.entry, g.ran && !g.ended);
         // Intervals end before this event updates the goroutine's lifetime.
-        self.stacks.track(ev, &st, &mut live.slots, |d| {
+        self.stacks.track(r, &mut g.open, class, |d| {
             let Some(d) = clip(window, d) else {
                 return;
             };
@@ -536,7 +778,7 @@ impl BlockingProfiler {
                 return;
             }
             let e = &mut entries[entry as usize];
-            if e.first_run != 0 && e.end == 0 {
+            if counting {
                 // first_run <= start, and the final end will be >= end.
                 if d.end > d.start {
                     let delay = d.end.wrapping_sub(d.start);
@@ -567,35 +809,27 @@ impl BlockingProfiler {
                 e.raw.push(d);
             }
         });
-        if old != new
-            && self
-                .names
-                .lifetime(&mut self.entries, live, ev, &st, old, new)
-        {
-            let e = live.entry;
-            self.live.remove(&id);
-            self.exited.insert(id, e);
+        if old != new {
+            self.lifetime(r, class);
         }
     }
-}
 
-impl Names {
     /// Follows goroutine lifetimes as the reference's summary does.
-    /// Returns whether the goroutine exited with nothing open.
-    fn lifetime(
-        &mut self,
-        entries: &mut Vec<Entry>,
-        live: &mut Live,
-        ev: &Event<'_>,
-        st: &gotrace::StateTransition<'_>,
-        old: GoState,
-        new: GoState,
-    ) -> bool {
-        let id = st.resource.id;
+    #[inline]
+    fn lifetime(&mut self, r: &Rec, class: u8) {
+        let (old, new, t) = (r.old, r.new, r.time);
+        let n = self.entries.len();
+        let g = self.goroutines.get_mut(r.a, n);
         if matches!(old, GoState::Undetermined | GoState::NotExist) {
-            live.entry = entries.len() as u32;
-            entries.push(Entry {
-                id,
+            *g = GoRec {
+                open: g.open,
+                entry: n as u32,
+                named: false,
+                ran: false,
+                ended: false,
+            };
+            self.entries.push(Entry {
+                id: r.a,
                 name: 0,
                 first_run: 0,
                 end: 0,
@@ -603,54 +837,83 @@ impl Names {
                 raw: Vec::new(),
             });
         }
-        if live.entry == NO_ENTRY {
-            return false;
+        if g.entry == NO_ENTRY {
+            return;
         }
-        let entry = &mut entries[live.entry as usize];
-        if entry.name == 0 {
-            if let Some(name) = outermost_frame(&st.stack).map(|f| f.func) {
-                entry.name = match self.ids.get(name) {
-                    Some(&n) => n,
-                    None => {
-                        let n = self.names.len() as u32;
-                        self.names.push(String::from_utf8_lossy(name).into_owned());
-                        self.ids.insert(name.to_vec(), n);
-                        n
-                    }
-                };
-            }
-        }
-        let t = ev.time();
+        let entry = &mut self.entries[g.entry as usize];
         match new {
-            GoState::Running if entry.first_run == 0 => {
+            GoState::Running if !g.ran => {
                 entry.first_run = t;
+                // A first run at time 0 leaves first_run 0: not run yet.
+                g.ran = t != 0;
                 // Everything ended so far ended at or before the first run,
                 // so none of it overlaps the lifetime.
                 entry.raw.retain(|d| d.end > t);
             }
             GoState::NotExist => {
                 entry.end = t;
-                return all_closed(&live.slots);
+                g.ended = t != 0;
             }
-            GoState::Waiting if st.reason == b"forever" => entry.end = t,
+            GoState::Waiting if class & REASON_FOREVER != 0 => {
+                entry.end = t;
+                g.ended = t != 0;
+            }
             _ => {}
         }
-        false
+        if !g.named && r.st_stack != EMPTY_STACK {
+            let e = g.entry as usize;
+            let name = self.name(r.st_stack);
+            if name != 0 && name != NO_ENTRY {
+                self.entries[e].name = name;
+                self.goroutines.get_mut(r.a, n).named = true;
+            }
+        }
     }
-}
 
-impl BlockingProfiler {
+    /// The group name of a stack's outermost function: 0 for none (the
+    /// zero frame), [`NO_ENTRY`] for an empty stack.
+    fn name(&mut self, stack: u32) -> u32 {
+        let i = stack as usize;
+        if let Some(&n) = self.name_of.get(i) {
+            if n != CLOSED {
+                return n;
+            }
+        } else {
+            self.name_of
+                .resize(self.stacks.tables.n_stacks().max(i + 1), CLOSED);
+        }
+        let n = match self.stacks.tables.outermost(stack) {
+            None => NO_ENTRY,
+            Some(f) if f.func == NO_REF => 0,
+            Some(f) => {
+                let func = self.stacks.tables.str(f.func).0;
+                match self.names.ids.get(func) {
+                    Some(&n) => n,
+                    None => {
+                        let n = self.names.names.len() as u32;
+                        self.names
+                            .names
+                            .push(String::from_utf8_lossy(func).into_owned());
+                        self.names.ids.insert(func.to_vec(), n);
+                        n
+                    }
+                }
+            }
+        };
+        self.name_of[i] = n;
+        n
+    }
+
     /// The profiles.
     pub fn finish(self) -> BlockingProfiles {
         let trace_end = self.last_time;
         let stacks = self.stacks.table;
-        let mut final_of: FxHashMap<GoId, u32> = self.exited;
-        final_of.extend(
-            self.live
-                .iter()
-                .filter(|(_, l)| l.entry != NO_ENTRY)
-                .map(|(&id, l)| (id, l.entry)),
-        );
+        let final_of: FxHashMap<GoId, u32> = self
+            .goroutines
+            .iter()
+            .filter(|(_, g)| g.entry != NO_ENTRY)
+            .map(|(id, g)| (id, g.entry))
+            .collect();
         let mut groups: Vec<Group> = self
             .names
             .names
@@ -879,7 +1142,8 @@ pub fn goroutine_intervals(summary: &Summary, group: Option<&[u8]>) -> Intervals
 /// pass.
 pub struct IntervalProfiler {
     stacks: Stacks,
-    open: FxHashMap<GoId, Slots>,
+    direct: Direct,
+    open: FxHashMap<GoId, Open>,
     intervals: Intervals,
     window: Option<(Time, Time)>,
     /// Per profile, by stack variant.
@@ -892,6 +1156,7 @@ impl IntervalProfiler {
     pub fn new(intervals: Intervals, window: Option<(Time, Time)>) -> Self {
         IntervalProfiler {
             stacks: Stacks::default(),
+            direct: Direct::new(BLOCKING_MODE),
             open: FxHashMap::default(),
             intervals,
             window,
@@ -901,12 +1166,36 @@ impl IntervalProfiler {
 
     /// Feeds one event (in order).
     pub fn event(&mut self, ev: &Event<'_>) {
-        let Some(st) = self.stacks.see(ev) else {
+        let (rec, new_gen) = self.direct.convert(ev, &mut self.stacks.tables);
+        if new_gen {
+            self.stacks.new_gen();
+        }
+        if let Some(r) = rec {
+            self.rec(&r);
+        }
+    }
+
+    /// Reads every event of `r` and returns the profiles: the same as
+    /// feeding [`event`](Self::event) every event and calling
+    /// [`finish`](Self::finish), but the profiles are computed on another
+    /// thread while this one reads and orders the trace.
+    pub fn read_all(self, r: &mut gotrace::Reader) -> Result<IntervalProfiles, gotrace::Error> {
+        Ok(feed::run(r, BLOCKING_MODE, self)?.finish())
+    }
+
+    fn rec(&mut self, r: &Rec) {
+        self.stacks.seq += 1;
+        if r.kind != RecKind::Go {
             return;
+        }
+        let class = if r.new == GoState::Waiting {
+            self.stacks.reason(r.s)
+        } else {
+            0
         };
-        let slots = self.open.entry(st.resource.id).or_insert([CLOSED; 4]);
+        let open = self.open.entry(r.a).or_insert(Open::NONE);
         let (intervals, aggs, window) = (&self.intervals, &mut self.aggs, self.window);
-        self.stacks.track(ev, &st, slots, |d| {
+        self.stacks.track(r, open, class, |d| {
             let Some(d) = clip(window, d) else {
                 return;
             };
@@ -925,8 +1214,8 @@ impl IntervalProfiler {
                     .count(&d, o);
             }
         });
-        if all_closed(slots) {
-            self.open.remove(&st.resource.id);
+        if open.all_closed() {
+            self.open.remove(&r.a);
         }
     }
 
@@ -941,6 +1230,15 @@ impl IntervalProfiler {
             by_key
         });
         IntervalProfiles { stacks, aggs }
+    }
+}
+
+impl feed::Sink for IntervalProfiler {
+    fn batch(&mut self, b: &Batch) {
+        self.stacks.load(b);
+        for r in &b.recs {
+            self.rec(r);
+        }
     }
 }
 

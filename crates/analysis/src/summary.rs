@@ -83,6 +83,12 @@
 //! list, only non-zero values stored, see [`Summary::region_stats`]); a
 //! task's children, logs, regions and goroutines are slices of shared
 //! arrays ([`Summary::task_logs`] and friends).
+//!
+//! [`summarize`] reads a whole trace on two threads: the reading thread
+//! orders events and turns each into a 48-byte record (strings and stacks
+//! copied once per generation), the other runs the summarizer on batches
+//! of records; the summarizer fed one event at a time runs the same code.
+//! [`Summarizer::finish`] sorts goroutines and groups tasks on two threads.
 
 mod histogram;
 mod pages;
@@ -90,9 +96,10 @@ mod pages;
 pub use histogram::{region_bucket_url, task_bucket_url, HistogramBucket, TimeHistogram};
 pub use pages::*;
 
+use crate::feed::{self, Batch, Direct, Mode, Rec, RecKind, Tables, NO_REF};
 use gotrace::{
-    Event, EventKind, GoId, GoState, ProcId, ProcState, RangeName, ResourceKind, Stack, TaskId,
-    Time, NO_PROC, NO_TASK,
+    Event, EventKind, GoId, GoState, ProcId, RangeName, ResourceKind, TaskId, Time, NO_PROC,
+    NO_TASK,
 };
 use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use std::hash::Hasher;
@@ -203,11 +210,11 @@ impl Interner {
         StrId(id)
     }
 
-    /// Interns a string borrowed from the trace's tables: the same string
-    /// comes back at the same address, so a hit costs one comparison.
+    /// Interns a string borrowed from the trace's tables, at address `p`
+    /// there: the same string comes back at the same address, so a hit
+    /// costs one comparison.
     #[inline]
-    fn intern_cached(&mut self, s: &[u8]) -> StrId {
-        let p = s.as_ptr() as usize;
+    fn intern_cached(&mut self, s: &[u8], p: usize) -> StrId {
         let slot = cache_slot(p, s.len());
         let (cp, cl, cid) = self.cache[slot];
         if cp == p && cl == s.len() && self.strs.get(StrId(cid)) == s {
@@ -218,12 +225,12 @@ impl Interner {
         id
     }
 
-    /// Adds a string borrowed from the trace's tables without looking it
-    /// up (log messages are mostly unique): only a string seen at the same
-    /// address recently shares an ID. IDs of equal strings may differ.
+    /// Adds a string borrowed from the trace's tables (at address `p`
+    /// there) without looking it up (log messages are mostly unique): only
+    /// a string seen at the same address recently shares an ID. IDs of
+    /// equal strings may differ.
     #[inline]
-    fn add_cached(&mut self, s: &[u8]) -> StrId {
-        let p = s.as_ptr() as usize;
+    fn add_cached(&mut self, s: &[u8], p: usize) -> StrId {
         let slot = cache_slot(p, s.len());
         let (cp, cl, cid) = self.cache[slot];
         if cp == p && cl == s.len() && self.strs.get(StrId(cid)) == s {
@@ -431,28 +438,37 @@ impl StatStore {
     }
 
     fn unpack(&self, p: PackedStats, out: &mut Snap) {
-        let dense = p.off & DENSE != 0;
-        let mut cur = (p.off & !DENSE) as usize;
-        let mut i = 0u32;
+        let (bk, rk) = (self.list(p.block_keys), self.list(p.range_keys));
+        let off = (p.off & !DENSE) as usize;
+        out.block.clear();
+        out.range.clear();
+        if p.off & DENSE != 0 {
+            let v = &self.values[off..off + 5 + bk.len() + rk.len()];
+            out.fixed.copy_from_slice(&v[..5]);
+            let (b, r) = v[5..].split_at(bk.len());
+            out.block.extend(bk.iter().copied().zip(b.iter().copied()));
+            out.range.extend(rk.iter().copied().zip(r.iter().copied()));
+            return;
+        }
+        let v = &self.values[off..off + p.mask.count_ones() as usize];
+        let (mut mask, mut cur) = (p.mask, 0);
         let mut next = || {
-            let stored = dense || (i < 64 && p.mask & (1u64 << i) != 0);
-            i += 1;
-            if stored {
+            let x = if mask & 1 != 0 {
                 cur += 1;
-                self.values[cur - 1]
+                v[cur - 1]
             } else {
                 0
-            }
+            };
+            mask >>= 1;
+            x
         };
         for f in out.fixed.iter_mut() {
             *f = next();
         }
-        out.block.clear();
-        for &k in self.list(p.block_keys) {
+        for &k in bk {
             out.block.push((k, next()));
         }
-        out.range.clear();
-        for &k in self.list(p.range_keys) {
+        for &k in rk {
             out.range.push((k, next()));
         }
     }
@@ -500,15 +516,11 @@ impl Packer {
         let block_keys = self.list(st, &s.block);
         let range_keys = self.list(st, &s.range);
         let off = st.values.len() as u64;
-        let vals = s
-            .fixed
-            .iter()
-            .copied()
-            .chain(s.block.iter().map(|&(_, d)| d))
-            .chain(s.range.iter().map(|&(_, d)| d));
         let n = 5 + s.block.len() + s.range.len();
         if n > 64 {
-            st.values.extend(vals);
+            st.values.extend_from_slice(&s.fixed);
+            st.values.extend(s.block.iter().map(|&(_, d)| d));
+            st.values.extend(s.range.iter().map(|&(_, d)| d));
             return PackedStats {
                 block_keys,
                 range_keys,
@@ -516,12 +528,23 @@ impl Packer {
                 off: off | DENSE,
             };
         }
-        let mut mask = 0u64;
-        for (i, v) in vals.enumerate() {
+        let (mut mask, mut bit) = (0u64, 1u64);
+        st.values.reserve(n);
+        let mut put = |v: i64| {
             if v != 0 {
-                mask |= 1 << i;
+                mask |= bit;
                 st.values.push(v);
             }
+            bit <<= 1;
+        };
+        for &v in &s.fixed {
+            put(v);
+        }
+        for &(_, v) in &s.block {
+            put(v);
+        }
+        for &(_, v) in &s.range {
+            put(v);
         }
         PackedStats {
             block_keys,
@@ -919,23 +942,30 @@ impl Goroutines {
     }
 
     /// The goroutine's summary and pending state (created if needed).
-    #[inline]
+    #[inline(always)]
     fn both_mut(&mut self, slot: usize) -> (&mut GoroutineSummary, &mut Pending) {
         let mut p = self.meta[slot].pend;
         if p == NONE {
-            p = match self.free.pop() {
-                Some(p) => p,
-                None => {
-                    self.pends.push(Pending::default());
-                    (self.pends.len() - 1) as u32
-                }
-            };
-            self.meta[slot].pend = p;
+            p = self.new_pend(slot);
         }
         (&mut self.sums[slot], &mut self.pends[p as usize])
     }
 
-    #[inline]
+    #[cold]
+    #[inline(never)]
+    fn new_pend(&mut self, slot: usize) -> u32 {
+        let p = match self.free.pop() {
+            Some(p) => p,
+            None => {
+                self.pends.push(Pending::default());
+                (self.pends.len() - 1) as u32
+            }
+        };
+        self.meta[slot].pend = p;
+        p
+    }
+
+    #[inline(always)]
     fn pend_mut(&mut self, slot: usize) -> &mut Pending {
         self.both_mut(slot).1
     }
@@ -972,21 +1002,15 @@ impl<V: Default> ProcMap<V> {
     }
 }
 
-/// A task being summarized.
-#[derive(Debug)]
-struct TaskBuild {
-    t: TaskSummary,
-    /// The last goroutine added to the task's goroutines.
-    last_g: GoId,
-}
-
 /// Builds a [`Summary`] from a trace's events.
 #[derive(Debug)]
 pub struct Summarizer {
     strings: Interner,
     gs: Goroutines,
     task_index: IdIndex,
-    tasks: Vec<TaskBuild>,
+    tasks: Vec<TaskSummary>,
+    /// The last goroutine added to each task's goroutines.
+    task_last_g: Vec<GoId>,
     // (task slot, item) of every task's children, logs, regions and goroutines.
     task_children: Vec<(u32, TaskId)>,
     task_logs: Vec<(u32, LogRecord)>,
@@ -1003,6 +1027,10 @@ pub struct Summarizer {
     /// Outermost frames by stack address (cleared at each Sync):
     /// (address, length, outermost PC, frame).
     frames: Box<[(usize, usize, u64, Frame)]>,
+    /// The current generation's strings and stacks.
+    tables: Tables,
+    /// For events fed one at a time.
+    direct: Direct,
     snap: Snap,
     begin: Snap,
     diff: Snap,
@@ -1012,6 +1040,25 @@ pub struct Summarizer {
     skipped: u64,
     forever: StrId,
     range_names: [StrId; 3],
+}
+
+/// What the summarizer needs of the events.
+const SUMMARY_MODE: Mode = Mode {
+    all: true,
+    full_stacks: false,
+};
+
+impl feed::Sink for Summarizer {
+    fn batch(&mut self, b: &Batch) {
+        self.batch_of(b);
+    }
+}
+
+/// Reads every event of `r` into a [`Summarizer`] and returns the summary:
+/// the same as feeding [`Summarizer::event`] every event, but the analysis
+/// runs on another thread while this one reads and orders the trace.
+pub fn summarize(r: &mut gotrace::Reader) -> Result<Summary, gotrace::Error> {
+    Ok(feed::run(r, SUMMARY_MODE, Summarizer::new())?.finish())
 }
 
 impl Default for Summarizer {
@@ -1035,6 +1082,7 @@ impl Summarizer {
             gs: Goroutines::default(),
             task_index: IdIndex::default(),
             tasks: Vec::new(),
+            task_last_g: Vec::new(),
             task_children: Vec::new(),
             task_logs: Vec::new(),
             task_regions: Vec::new(),
@@ -1046,6 +1094,8 @@ impl Summarizer {
             ranges_p: ProcMap::default(),
             stw_names: FxHashMap::default(),
             frames: vec![(0, usize::MAX, 0, Frame::default()); CACHE].into_boxed_slice(),
+            tables: Tables::default(),
+            direct: Direct::new(SUMMARY_MODE),
             snap: Snap::default(),
             begin: Snap::default(),
             diff: Snap::default(),
@@ -1058,44 +1108,57 @@ impl Summarizer {
         }
     }
 
-    fn range_name(&mut self, n: &RangeName<'_>) -> StrId {
-        match n {
-            RangeName::GcMark => self.range_names[0],
-            RangeName::GcSweep => self.range_names[1],
-            RangeName::GcMarkAssist => self.range_names[2],
-            RangeName::Stw(k) => {
-                if let Some(&id) = self.stw_names.get(*k) {
+    fn range_name(&mut self, r: &Rec) -> StrId {
+        match feed::range_name(r) {
+            feed::RANGE_GC_MARK => self.range_names[0],
+            feed::RANGE_GC_SWEEP => self.range_names[1],
+            feed::RANGE_GC_MARK_ASSIST => self.range_names[2],
+            _ => {
+                let k = self.tables.str(r.s).0;
+                if let Some(&id) = self.stw_names.get(k) {
                     return id;
                 }
-                let id = self.strings.intern(&n.to_bytes());
+                let id = self.strings.intern(&RangeName::Stw(k).to_bytes());
                 self.stw_names.insert(k.to_vec(), id);
                 id
             }
         }
     }
 
+    /// Interns a string of the current generation (`intern_cached` on the
+    /// string as borrowed from the trace).
+    #[inline]
+    fn intern_ref(&mut self, r: u32) -> StrId {
+        let (s, p) = self.tables.str(r);
+        self.strings.intern_cached(s, p)
+    }
+
     /// The reference's `StackFrame` of a stack's last (outermost) frame,
     /// if the stack has frames; a PC missing from the trace's tables gives
     /// the zero frame, as in the reference.
-    fn outer_frame(&mut self, stack: &Stack<'_>) -> Option<Frame> {
-        let pcs = stack.pcs();
-        let &last_pc = pcs.last()?;
-        let addr = pcs.as_ptr() as usize;
-        let slot = cache_slot(addr, pcs.len());
-        let (a, n, pc, f) = self.frames[slot];
-        if a == addr && n == pcs.len() && pc == last_pc {
+    fn outer_frame(&mut self, stack: u32) -> Option<Frame> {
+        let &last = self.tables.frames(stack).last()?;
+        let d = *self.tables.stack(stack)?;
+        let (addr, n) = (d.addr, d.n_pcs as usize);
+        let slot = cache_slot(addr, n);
+        let (a, cn, pc, f) = self.frames[slot];
+        if a == addr && cn == n && pc == last.pc {
             return Some(f);
         }
-        let frame = match outermost_frame(stack).filter(|f| f.pc == last_pc) {
-            Some(f) => Frame {
-                pc: f.pc,
-                func: self.strings.intern_cached(f.func),
-                file: self.strings.intern_cached(f.file),
-                line: f.line,
-            },
-            None => Frame::default(),
+        let frame = if last.func != NO_REF {
+            let (func, fp) = self.tables.str(last.func);
+            let func = self.strings.intern_cached(func, fp);
+            let (file, fp) = self.tables.str(last.file);
+            Frame {
+                pc: last.pc,
+                func,
+                file: self.strings.intern_cached(file, fp),
+                line: last.line,
+            }
+        } else {
+            Frame::default()
         };
-        self.frames[slot] = (addr, pcs.len(), last_pc, frame);
+        self.frames[slot] = (addr, n, last.pc, frame);
         Some(frame)
     }
 
@@ -1104,36 +1167,59 @@ impl Summarizer {
             return s;
         }
         let s = self.tasks.len() as u32;
-        self.tasks.push(TaskBuild {
-            t: TaskSummary {
-                id,
-                name: StrId::EMPTY,
-                parent: None,
-                start: None,
-                end: None,
-                children: Span::default(),
-                logs: Span::default(),
-                regions: Span::default(),
-                goroutines: Span::default(),
-            },
-            last_g: GoId::MIN,
+        self.tasks.push(TaskSummary {
+            id,
+            name: StrId::EMPTY,
+            parent: None,
+            start: None,
+            end: None,
+            children: Span::default(),
+            logs: Span::default(),
+            regions: Span::default(),
+            goroutines: Span::default(),
         });
+        self.task_last_g.push(GoId::MIN);
         self.task_index.insert(id, s);
         s
     }
 
     /// Adds a goroutine to a task's (deduplicated at the end).
     fn task_goroutine(&mut self, ts: u32, g: GoId) {
-        let tb = &mut self.tasks[ts as usize];
-        if tb.last_g != g {
-            tb.last_g = g;
+        let last = &mut self.task_last_g[ts as usize];
+        if *last != g {
+            *last = g;
             self.task_goroutines.push((ts, g));
         }
     }
 
     /// Feeds one event, in trace order.
     pub fn event(&mut self, ev: &Event<'_>) {
-        let t = ev.time();
+        let (rec, new_gen) = self.direct.convert(ev, &mut self.tables);
+        if new_gen {
+            self.new_gen();
+        }
+        if let Some(r) = rec {
+            self.rec(&r);
+        }
+        self.last_ts = ev.time();
+    }
+
+    fn batch_of(&mut self, b: &Batch) {
+        if self.tables.load(b) {
+            self.new_gen();
+        }
+        for r in &b.recs {
+            self.rec(r);
+        }
+    }
+
+    fn new_gen(&mut self) {
+        // Its stacks may reuse addresses.
+        self.frames.fill((0, usize::MAX, 0, Frame::default()));
+    }
+
+    fn rec(&mut self, r: &Rec) {
+        let t = r.time;
         if self.sync_ts == 0 {
             self.sync_ts = t;
         }
@@ -1141,41 +1227,25 @@ impl Summarizer {
             self.first_ts = Some(t);
         }
         self.last_ts = t;
-        match ev.kind() {
-            EventKind::Sync => {
-                self.sync_ts = t;
-                // A new generation: its stacks may reuse addresses.
-                self.frames.fill((0, usize::MAX, 0, Frame::default()));
-            }
-            EventKind::StateTransition => {
-                let Some(st) = ev.state_transition() else {
-                    return;
-                };
-                match st.resource.kind {
-                    ResourceKind::Goroutine => self.go_transition(ev, &st),
-                    ResourceKind::Proc => {
-                        let (old, new) = st.proc();
-                        if old != new && new == ProcState::Idle {
-                            if let Some(goid) = self.syscalling_p.get_mut(st.resource.id).take() {
-                                match self.gs.slot(goid) {
-                                    Some(s) => self.gs.pend_mut(s).last_syscall_block = t,
-                                    None => self.skipped += 1,
-                                }
-                            }
-                        }
+        match r.kind {
+            RecKind::Sync => self.sync_ts = t,
+            RecKind::Go => self.go_transition(r),
+            RecKind::ProcIdle => {
+                if let Some(goid) = self.syscalling_p.get_mut(r.a).take() {
+                    match self.gs.slot(goid) {
+                        Some(s) => self.gs.pend_mut(s).last_syscall_block = t,
+                        None => self.skipped += 1,
                     }
-                    _ => {}
                 }
             }
-            EventKind::RangeBegin | EventKind::RangeActive => {
-                let Some(r) = ev.range() else { return };
-                let name = self.range_name(&r.name);
-                let goid = match r.scope.kind {
-                    ResourceKind::Goroutine => r.scope.id,
+            RecKind::RangeBegin | RecKind::RangeActive => {
+                let name = self.range_name(r);
+                let goid = match feed::range_scope(r) {
+                    ResourceKind::Goroutine => r.a,
                     ResourceKind::Proc => {
-                        let g = ev.goroutine();
+                        let g = r.g;
                         if self.gs.slot(g).is_some() {
-                            let v = self.ranges_p.get_mut(r.scope.id);
+                            let v = self.ranges_p.get_mut(r.a);
                             match v.iter_mut().find(|(n, _)| *n == name) {
                                 Some(e) => e.1 = g,
                                 None => v.push((name, g)),
@@ -1190,7 +1260,7 @@ impl Summarizer {
                     return;
                 };
                 let (g, p) = self.gs.both_mut(slot);
-                if ev.kind() == EventKind::RangeActive {
+                if r.kind == RecKind::RangeActive {
                     let ts = get_of(&p.last_range, name);
                     if ts != 0 {
                         add_to(&mut g.stats.range_time, name, sync_ts.wrapping_sub(ts));
@@ -1200,17 +1270,16 @@ impl Summarizer {
                     set_time(&mut p.last_range, name, t);
                 }
             }
-            EventKind::RangeEnd => {
-                let Some(r) = ev.range() else { return };
-                let name = self.range_name(&r.name);
-                let goid = match r.scope.kind {
-                    ResourceKind::Goroutine => r.scope.id,
+            RecKind::RangeEnd => {
+                let name = self.range_name(r);
+                let goid = match feed::range_scope(r) {
+                    ResourceKind::Goroutine => r.a,
                     ResourceKind::Proc => {
-                        let v = self.ranges_p.get_mut(r.scope.id);
+                        let v = self.ranges_p.get_mut(r.a);
                         match v.iter().position(|(n, _)| *n == name) {
                             // Only if the range ends on the goroutine that began it.
                             Some(i) => match v.swap_remove(i) {
-                                (_, g) if g == ev.goroutine() => g,
+                                (_, g) if g == r.g => g,
                                 _ => return,
                             },
                             None => return,
@@ -1237,21 +1306,21 @@ impl Summarizer {
                     t.wrapping_sub(ts),
                 );
             }
-            EventKind::RegionBegin => {
-                let Some(r) = ev.region() else { return };
-                let goid = ev.goroutine();
+            RecKind::RegionBegin => {
+                let task = r.a as TaskId;
+                let goid = r.g;
                 let Some(slot) = self.gs.slot(goid) else {
                     self.skipped += 1;
                     return;
                 };
-                let name = self.strings.intern_cached(r.typ);
-                let frame = self.outer_frame(&ev.stack()).unwrap_or_default();
+                let name = self.intern_ref(r.s);
+                let frame = self.outer_frame(r.stack).unwrap_or_default();
                 let id = self.regions.len() as RegionId;
                 self.snapshot(slot, t);
                 let stats = self.packer.pack(&mut self.stats, &self.snap);
                 self.gs.pend_mut(slot).active_regions.push(id);
                 self.regions.push(RegionSummary {
-                    task: r.task,
+                    task,
                     goroutine: goid,
                     name,
                     start: Some(RegionPoint {
@@ -1263,18 +1332,18 @@ impl Summarizer {
                     frame,
                     stats,
                 });
-                let ts = self.task_slot(r.task);
+                let ts = self.task_slot(task);
                 self.task_regions.push((ts, id));
                 self.task_goroutine(ts, goid);
             }
-            EventKind::RegionEnd => {
-                let Some(r) = ev.region() else { return };
-                let goid = ev.goroutine();
+            RecKind::RegionEnd => {
+                let task = r.a as TaskId;
+                let goid = r.g;
                 let Some(slot) = self.gs.slot(goid) else {
                     self.skipped += 1;
                     return;
                 };
-                let typ = self.strings.intern_cached(r.typ);
+                let typ = self.intern_ref(r.s);
                 let popped = match self.gs.meta[slot].pend {
                     NONE => None,
                     p => self.gs.pends[p as usize].active_regions.pop(),
@@ -1285,7 +1354,7 @@ impl Summarizer {
                         // An end without a begin: make the region up now.
                         let id = self.regions.len() as RegionId;
                         self.regions.push(RegionSummary {
-                            task: r.task,
+                            task,
                             goroutine: goid,
                             name: typ,
                             start: None,
@@ -1293,7 +1362,7 @@ impl Summarizer {
                             frame: Frame::default(),
                             stats: PackedStats::default(),
                         });
-                        let ts = self.task_slot(r.task);
+                        let ts = self.task_slot(task);
                         self.task_goroutine(ts, goid);
                         self.task_regions.push((ts, id));
                         id
@@ -1310,53 +1379,54 @@ impl Summarizer {
                     }),
                 );
             }
-            EventKind::TaskBegin | EventKind::TaskEnd => {
-                let Some(tk) = ev.task() else { return };
-                let typ = self.strings.intern_cached(tk.typ);
+            RecKind::TaskBegin | RecKind::TaskEnd => {
+                let (task_id, parent) = (r.a as TaskId, r.b);
+                let typ = self.intern_ref(r.s);
                 let point = TaskPoint {
                     time: t,
-                    goroutine: ev.goroutine(),
+                    goroutine: r.g,
                     typ,
-                    parent: tk.parent,
+                    parent,
                 };
-                let ts = self.task_slot(tk.id);
-                self.task_goroutine(ts, ev.goroutine());
-                let task = &mut self.tasks[ts as usize].t;
+                let ts = self.task_slot(task_id);
+                self.task_goroutine(ts, r.g);
+                let task = &mut self.tasks[ts as usize];
                 task.name = typ;
-                if ev.kind() == EventKind::TaskBegin {
+                if r.kind == RecKind::TaskBegin {
                     task.start = Some(point);
                 } else {
                     task.end = Some(point);
                 }
-                if tk.parent != NO_TASK && task.parent.is_none() {
-                    task.parent = Some(tk.parent);
-                    let ps = self.task_slot(tk.parent);
-                    self.task_children.push((ps, tk.id));
+                if parent != NO_TASK && task.parent.is_none() {
+                    task.parent = Some(parent);
+                    let ps = self.task_slot(parent);
+                    self.task_children.push((ps, task_id));
                 }
             }
-            EventKind::Log => {
-                let Some(l) = ev.log() else { return };
+            RecKind::Log => {
+                let category = self.intern_ref(r.s);
+                let (m, mp) = self.tables.str(r.b as u32);
                 let rec = LogRecord {
                     time: t,
-                    goroutine: ev.goroutine(),
-                    category: self.strings.intern_cached(l.category),
-                    message: self.strings.add_cached(l.message),
+                    goroutine: r.g,
+                    category,
+                    message: self.strings.add_cached(m, mp),
                 };
-                let ts = self.task_slot(l.task);
-                self.task_goroutine(ts, ev.goroutine());
+                let ts = self.task_slot(r.a as TaskId);
+                self.task_goroutine(ts, r.g);
                 self.task_logs.push((ts, rec));
             }
-            _ => {}
+            RecKind::Other | RecKind::End => {}
         }
     }
 
-    fn go_transition(&mut self, ev: &Event<'_>, st: &gotrace::StateTransition<'_>) {
-        let id = st.resource.id;
-        let (old, new) = st.goroutine();
+    fn go_transition(&mut self, r: &Rec) {
+        let id = r.a;
+        let (old, new) = (r.old, r.new);
         if old == new {
             return;
         }
-        let t = ev.time();
+        let t = r.time;
 
         // Leaving the old state.
         let slot = match old {
@@ -1365,7 +1435,7 @@ impl Summarizer {
                 // the state it is now leaving for.
                 let sync_ts = self.sync_ts;
                 let reason = if new == GoState::Waiting {
-                    self.strings.intern_cached(st.reason)
+                    self.intern_ref(r.s)
                 } else {
                     StrId::EMPTY
                 };
@@ -1376,7 +1446,7 @@ impl Summarizer {
                     GoState::Running => s.exec_time = s.exec_time.wrapping_add(dt),
                     GoState::Waiting => add_to(&mut s.block_time, reason, dt),
                     GoState::Runnable => s.sched_wait_time = s.sched_wait_time.wrapping_add(dt),
-                    GoState::Syscall if ev.proc() == NO_PROC => {
+                    GoState::Syscall if r.proc() == NO_PROC => {
                         s.syscall_block_time = s.syscall_block_time.wrapping_add(dt)
                     }
                     GoState::Syscall => s.syscall_time = s.syscall_time.wrapping_add(dt),
@@ -1389,13 +1459,13 @@ impl Summarizer {
                 // task through a synthetic region.
                 let inherited = self
                     .gs
-                    .slot(ev.goroutine())
+                    .slot(r.g)
                     .and_then(|c| self.gs.pend(c))
                     .and_then(|p| p.active_regions.last())
                     .map(|&r| self.regions[r as usize].task);
                 let slot = self.gs.fresh(id, t);
                 if let Some(task) = inherited {
-                    let frame = self.outer_frame(&ev.stack()).unwrap_or_default();
+                    let frame = self.outer_frame(r.stack).unwrap_or_default();
                     let rid = self.regions.len() as RegionId;
                     self.regions.push(RegionSummary {
                         task,
@@ -1403,7 +1473,7 @@ impl Summarizer {
                         name: StrId::EMPTY,
                         start: Some(RegionPoint {
                             time: t,
-                            goroutine: ev.goroutine(),
+                            goroutine: r.g,
                             kind: PointKind::Transition { from: old, to: new },
                         }),
                         end: None,
@@ -1472,7 +1542,7 @@ impl Summarizer {
 
         // Name the goroutine by the root of the first stack seen.
         if self.gs.sums[slot].name == StrId::EMPTY {
-            if let Some(f) = self.outer_frame(&st.stack) {
+            if let Some(f) = self.outer_frame(r.st_stack) {
                 let g = &mut self.gs.sums[slot];
                 g.pc = f.pc;
                 g.name = f.func;
@@ -1491,7 +1561,7 @@ impl Summarizer {
             GoState::Runnable => self.gs.pend_mut(slot).last_runnable = t,
             GoState::Waiting | GoState::NotExist => {
                 let reason = if new == GoState::Waiting {
-                    self.strings.intern_cached(st.reason)
+                    self.intern_ref(r.s)
                 } else {
                     self.forever
                 };
@@ -1503,15 +1573,15 @@ impl Summarizer {
                     // Exited, or blocked forever (treated the same).
                     let end = RegionPoint {
                         time: t,
-                        goroutine: ev.goroutine(),
+                        goroutine: r.g,
                         kind: PointKind::Transition { from: old, to: new },
                     };
                     self.finalize(slot, t, Some(end));
                 }
             }
             GoState::Syscall => {
-                *self.syscalling_p.get_mut(ev.proc()) = Some(id);
-                self.gs.meta[slot].syscall_p = Some(ev.proc());
+                *self.syscalling_p.get_mut(r.proc()) = Some(id);
+                self.gs.meta[slot].syscall_p = Some(r.proc());
                 self.gs.pend_mut(slot).last_syscall = t;
             }
             GoState::Undetermined => {}
@@ -1597,6 +1667,14 @@ impl Summarizer {
     pub fn finish(mut self) -> Summary {
         let last = self.last_ts;
         for slot in 0..self.gs.sums.len() {
+            if self.gs.meta[slot].pend == NONE {
+                // Ended: finalizing again only sets a zero total time.
+                let g = &mut self.gs.sums[slot];
+                if g.stats.total_time == 0 {
+                    g.stats.total_time = last.wrapping_sub(g.creation_time);
+                }
+                continue;
+            }
             self.finalize(slot, last, None);
         }
         let Summarizer {
@@ -1614,53 +1692,37 @@ impl Summarizer {
             skipped,
             ..
         } = self;
-        let mut goroutines = gs.sums;
-        for g in &mut goroutines {
-            // By start time, regions without a start first (stable).
-            g.regions
-                .sort_by_key(|&r| regions[r as usize].start.map(|p| p.time));
-        }
-        goroutines.sort_unstable_by_key(|g| g.id);
-
-        // Tasks by ID, their items grouped in shared arrays.
-        let mut order: Vec<u32> = (0..tasks.len() as u32).collect();
-        order.sort_unstable_by_key(|&s| tasks[s as usize].t.id);
-        let mut pos = vec![0u32; tasks.len()];
-        for (i, &s) in order.iter().enumerate() {
-            pos[s as usize] = i as u32;
-        }
-        let mut out: Vec<TaskSummary> =
-            order.iter().map(|&s| tasks[s as usize].t.clone()).collect();
-        drop(tasks);
-        let (children, spans) = group(task_children, &pos);
-        for (t, sp) in out.iter_mut().zip(spans) {
-            t.children = sp;
-        }
-        let (logs, spans) = group(task_logs, &pos);
-        for (t, sp) in out.iter_mut().zip(spans) {
-            t.logs = sp;
-        }
-        let (task_regions, spans) = group(task_regions, &pos);
-        for (t, sp) in out.iter_mut().zip(spans) {
-            t.regions = sp;
-        }
-        let (mut gids, spans) = group(task_goroutines, &pos);
-        let mut goroutine_ids = Vec::with_capacity(gids.len());
-        for (t, sp) in out.iter_mut().zip(spans) {
-            let ids = &mut gids[sp.start as usize..(sp.start + sp.len) as usize];
-            ids.sort_unstable();
-            let start = goroutine_ids.len();
-            for &g in ids.iter() {
-                if goroutine_ids.len() == start || goroutine_ids.last() != Some(&g) {
-                    goroutine_ids.push(g);
-                }
-            }
-            t.goroutines = Span {
-                start: start as u32,
-                len: (goroutine_ids.len() - start) as u32,
-            };
-        }
-        drop(gids);
+        let Goroutines {
+            sums,
+            index,
+            meta,
+            pends,
+            free,
+        } = gs;
+        drop((index, meta, pends, free));
+        // Goroutines on another thread, tasks on this one.
+        let (goroutines, (out, children, logs, task_regions, mut goroutine_ids)) =
+            std::thread::scope(|scope| {
+                let regions = &regions;
+                let gor = scope.spawn(move || {
+                    let mut goroutines = sums;
+                    for g in &mut goroutines {
+                        // By start time, regions without a start first (stable).
+                        g.regions
+                            .sort_by_key(|&r| regions[r as usize].start.map(|p| p.time));
+                    }
+                    goroutines.sort_unstable_by_key(|g| g.id);
+                    goroutines
+                });
+                let tasks = group_tasks(
+                    tasks,
+                    task_children,
+                    task_logs,
+                    task_regions,
+                    task_goroutines,
+                );
+                (gor.join().unwrap(), tasks)
+            });
         goroutine_ids.shrink_to_fit();
         stats.values.shrink_to_fit();
         Summary {
@@ -1679,6 +1741,67 @@ impl Summarizer {
         }
     }
 }
+
+/// The tasks by ID, their items grouped in shared arrays: (tasks,
+/// children, logs, regions, goroutines).
+fn group_tasks(
+    tasks: Vec<TaskSummary>,
+    task_children: Vec<(u32, TaskId)>,
+    task_logs: Vec<(u32, LogRecord)>,
+    task_regions: Vec<(u32, RegionId)>,
+    task_goroutines: Vec<(u32, GoId)>,
+) -> TaskGroups {
+    // Tasks by ID, their items grouped in shared arrays.
+    let mut order: Vec<u32> = (0..tasks.len() as u32).collect();
+    order.sort_unstable_by_key(|&s| tasks[s as usize].id);
+    let mut pos = vec![0u32; tasks.len()];
+    for (i, &s) in order.iter().enumerate() {
+        pos[s as usize] = i as u32;
+    }
+    drop(order);
+    // Into ID order in place (IDs are unique), without a second copy.
+    let mut out: Vec<TaskSummary> = tasks;
+    out.sort_unstable_by_key(|t| t.id);
+    let (children, spans) = group(task_children, &pos);
+    for (t, sp) in out.iter_mut().zip(spans) {
+        t.children = sp;
+    }
+    let (logs, spans) = group(task_logs, &pos);
+    for (t, sp) in out.iter_mut().zip(spans) {
+        t.logs = sp;
+    }
+    let (task_regions, spans) = group(task_regions, &pos);
+    for (t, sp) in out.iter_mut().zip(spans) {
+        t.regions = sp;
+    }
+    let (mut gids, spans) = group(task_goroutines, &pos);
+    let mut goroutine_ids = Vec::with_capacity(gids.len());
+    for (t, sp) in out.iter_mut().zip(spans) {
+        let ids = &mut gids[sp.start as usize..(sp.start + sp.len) as usize];
+        ids.sort_unstable();
+        let start = goroutine_ids.len();
+        for &g in ids.iter() {
+            if goroutine_ids.len() == start || goroutine_ids.last() != Some(&g) {
+                goroutine_ids.push(g);
+            }
+        }
+        t.goroutines = Span {
+            start: start as u32,
+            len: (goroutine_ids.len() - start) as u32,
+        };
+    }
+    drop(gids);
+    (out, children, logs, task_regions, goroutine_ids)
+}
+
+/// What [`group_tasks`] returns.
+type TaskGroups = (
+    Vec<TaskSummary>,
+    Vec<TaskId>,
+    Vec<LogRecord>,
+    Vec<RegionId>,
+    Vec<GoId>,
+);
 
 /// Groups `(slot, item)` pairs by `pos[slot]`, keeping their order within
 /// a group: the items, and each group's span.
@@ -1763,23 +1886,4 @@ fn set_time(v: &mut Vec<(StrId, Time)>, k: StrId, t: Time) {
         Some((_, x)) => *x = t,
         None => v.push((k, t)),
     }
-}
-
-/// The reference's `StackFrame` of a stack's last (outermost) frame, if
-/// the stack has frames; a PC missing from the trace's tables gives the
-/// zero frame (PC 0, no names), as in the reference.
-pub(crate) fn outermost_frame<'a>(stack: &Stack<'a>) -> Option<gotrace::StackFrame<'a>> {
-    let &last_pc = stack.pcs().last()?;
-    Some(
-        stack
-            .frames()
-            .last()
-            .filter(|f| f.pc == last_pc)
-            .unwrap_or(gotrace::StackFrame {
-                pc: 0,
-                func: b"",
-                file: b"",
-                line: 0,
-            }),
-    )
 }

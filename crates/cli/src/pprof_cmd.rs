@@ -8,7 +8,7 @@ use gotrace_analysis::format::duration;
 use gotrace_analysis::pprof::{
     region_intervals, BlockingProfiler, IntervalProfiler, Profile, ProfileKind,
 };
-use gotrace_analysis::summary::{RegionFilter, Summarizer};
+use gotrace_analysis::summary::{summarize, RegionFilter};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -84,21 +84,11 @@ fn one_pass(
     window: Option<(Option<i64>, Option<i64>)>,
 ) -> Result<gotrace_analysis::pprof::BlockingProfiles> {
     let mut r = open(trace)?;
-    let mut p: Option<BlockingProfiler> = None;
-    while let Some(ev) = r.read_event()? {
-        let p = p.get_or_insert_with(|| match window {
-            None => BlockingProfiler::new(),
-            Some((from, to)) => {
-                let t0 = ev.time();
-                BlockingProfiler::with_window(
-                    t0.saturating_add(from.unwrap_or(0)),
-                    to.map_or(i64::MAX, |t| t0.saturating_add(t)),
-                )
-            }
-        });
-        p.event(&ev);
-    }
-    Ok(p.unwrap_or_default().finish())
+    let p = match window {
+        None => BlockingProfiler::new(),
+        Some((from, to)) => BlockingProfiler::with_relative_window(from, to),
+    };
+    Ok(p.read_all(&mut r)?)
 }
 
 pub fn pprof(args: PprofArgs) -> Result<()> {
@@ -137,12 +127,7 @@ pub fn pprof(args: PprofArgs) -> Result<()> {
         }
         Some(region) => {
             // Regions are known only after a first pass.
-            let mut s = Summarizer::new();
-            let mut r = open(&args.trace)?;
-            while let Some(ev) = r.read_event()? {
-                s.event(&ev);
-            }
-            let summary = s.finish();
+            let summary = summarize(&mut open(&args.trace)?)?;
             let filter = RegionFilter {
                 typ: Some(region.as_bytes().to_vec()),
                 ..Default::default()
@@ -165,12 +150,8 @@ pub fn pprof(args: PprofArgs) -> Result<()> {
                     t.map_or(i64::MAX, |t| t0.saturating_add(t)),
                 )
             });
-            let mut p = IntervalProfiler::new(intervals, window);
-            let mut r = open(&args.trace)?;
-            while let Some(ev) = r.read_event()? {
-                p.event(&ev);
-            }
-            let profiles = p.finish();
+            let profiles =
+                IntervalProfiler::new(intervals, window).read_all(&mut open(&args.trace)?)?;
             write(&profiles.profile(args.kind))
         }
     }

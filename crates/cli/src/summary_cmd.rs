@@ -13,22 +13,18 @@ use crate::tabwriter::Table;
 use anyhow::{bail, Context, Result};
 use gotrace_analysis::format::duration;
 use gotrace_analysis::summary::{
-    RegionFilter, StatColumns, StatRow, Summarizer, Summary, TaskFilter, TimeHistogram,
+    RegionFilter, StatColumns, StatRow, Summary, TaskFilter, TimeHistogram,
 };
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Reads the whole trace through a [`Summarizer`].
+/// Reads the whole trace through a [`Summarizer`] (on a second thread).
 pub fn summarize(trace: &Path) -> Result<Summary> {
     std::fs::metadata(trace)
         .with_context(|| format!("failed to read trace file: {}", trace.display()))?;
     let mut r = gotrace::Reader::open(trace)?;
-    let mut s = Summarizer::new();
-    while let Some(ev) = r.read_event()? {
-        s.event(&ev);
-    }
-    Ok(s.finish())
+    Ok(gotrace_analysis::summary::summarize(&mut r)?)
 }
 
 fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
@@ -72,9 +68,12 @@ pub struct SummaryArgs {
 /// `gotrace summary TRACE`: builds every summary and prints their sizes.
 pub fn summary(args: SummaryArgs) -> Result<()> {
     let s = summarize(&args.trace)?;
-    let groups = s.goroutine_groups();
-    let task_types = s.task_types();
-    let region_types = s.region_types();
+    let (groups, task_types, region_types) = std::thread::scope(|scope| {
+        let regions = scope.spawn(|| s.region_types());
+        let groups = s.goroutine_groups();
+        let task_types = s.task_types();
+        (groups, task_types, regions.join().unwrap())
+    });
     let mut out = stdout();
     writeln!(
         out,

@@ -53,7 +53,11 @@ impl TimeHistogram {
     /// new sample's whenever the highest is still 0, so samples of 1ns or
     /// less (bucket 0) followed by longer ones leave bucket 0 off the table.
     pub fn add(&mut self, d: i64) {
-        let b = Self::bucket_of(d);
+        self.add_to_bucket(Self::bucket_of(d));
+    }
+
+    /// Adds a sample in bucket `b` ([`TimeHistogram::bucket_of`]).
+    pub(crate) fn add_to_bucket(&mut self, b: usize) {
         if self.buckets.len() <= b {
             self.buckets.resize(b + 1, 0);
         }

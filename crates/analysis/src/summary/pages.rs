@@ -777,13 +777,17 @@ impl Summary {
     pub fn region_types(&self) -> Vec<RegionType> {
         // Grouped by IDs (interned strings are unique), then ordered by
         // (type, pc, func, file, line): the reference's order, then the
-        // rest of the frame.
+        // rest of the frame. A histogram depends on the order of its
+        // samples (see `TimeHistogram::add`), so they are added goroutine
+        // by goroutine as listed; but each region's group and bucket are
+        // found first, in one pass in memory order.
         let mut v: Vec<RegionType> = Vec::new();
-        let mut by_key: FxHashMap<(StrId, Frame), usize> = FxHashMap::default();
-        let mut last: Option<((StrId, Frame), usize)> = None;
-        for g in &self.goroutines {
-            for &r in &g.regions {
-                let r = self.region(r);
+        let mut by_key: FxHashMap<(StrId, Frame), u32> = FxHashMap::default();
+        let mut last: Option<((StrId, Frame), u32)> = None;
+        let of: Vec<(u32, u32)> = self
+            .regions
+            .iter()
+            .map(|r| {
                 let key = (r.name, r.frame);
                 let i = match last {
                     Some((k, i)) if k == key => i,
@@ -794,15 +798,24 @@ impl Summary {
                                 frame: r.frame,
                                 histogram: TimeHistogram::default(),
                             });
-                            v.len() - 1
+                            (v.len() - 1) as u32
                         });
                         last = Some((key, i));
                         i
                     }
                 };
-                v[i].histogram.add(self.region_interval(r).1);
+                let bucket = TimeHistogram::bucket_of(self.region_interval(r).1);
+                (i, bucket as u32)
+            })
+            .collect();
+        for g in &self.goroutines {
+            for &r in &g.regions {
+                let (i, bucket) = of[r as usize];
+                v[i as usize].histogram.add_to_bucket(bucket as usize);
             }
         }
+        // Types seen only in regions no goroutine lists.
+        v.retain(|t| t.histogram.count > 0);
         v.sort_by(|a, b| {
             let key = |t: &RegionType| {
                 let f = t.frame;
