@@ -5,6 +5,7 @@
 //! `GC concurrent mark phase` range. Ranges already in progress when the
 //! trace starts (RangeActive) begin at the first Sync and are marked so.
 
+use crate::stats::Percentiles;
 use gotrace::{Event, EventKind, GoId, RangeName, Time};
 
 /// One stop-the-world pause.
@@ -44,40 +45,11 @@ pub struct GcReport {
     pub trace_end: Time,
 }
 
-/// Pause duration percentiles, nearest-rank.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PauseStats {
-    /// Number of pauses.
-    pub count: usize,
-    /// Sum of all pauses.
-    pub total: i64,
-    /// Median.
-    pub p50: i64,
-    /// 90th percentile.
-    pub p90: i64,
-    /// 99th percentile.
-    pub p99: i64,
-    /// Longest pause.
-    pub max: i64,
-}
-
 impl GcReport {
     /// Percentiles of the pause durations, or `None` without pauses.
-    pub fn pause_stats(&self) -> Option<PauseStats> {
+    pub fn pause_stats(&self) -> Option<Percentiles> {
         let mut d: Vec<i64> = self.pauses.iter().map(|p| p.duration).collect();
-        if d.is_empty() {
-            return None;
-        }
-        d.sort_unstable();
-        let rank = |q: f64| d[((q * d.len() as f64).ceil() as usize).clamp(1, d.len()) - 1];
-        Some(PauseStats {
-            count: d.len(),
-            total: d.iter().sum(),
-            p50: rank(0.50),
-            p90: rank(0.90),
-            p99: rank(0.99),
-            max: *d.last().unwrap(),
-        })
+        Percentiles::of(&mut d)
     }
 
     /// Pauses at least `threshold` nanoseconds long, longest first.

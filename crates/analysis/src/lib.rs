@@ -22,4 +22,5 @@ pub mod goformat;
 pub mod mmu;
 pub mod pprof;
 pub mod sched;
+pub mod stats;
 pub mod summary;

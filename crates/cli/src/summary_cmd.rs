@@ -12,6 +12,7 @@ use crate::gc_cmd::parse_duration;
 use crate::tabwriter::Table;
 use anyhow::{bail, Context, Result};
 use gotrace_analysis::format::duration;
+use gotrace_analysis::stats::Percentiles;
 use gotrace_analysis::summary::{
     RegionFilter, StatColumns, StatRow, Summary, TaskFilter, TimeHistogram,
 };
@@ -368,31 +369,7 @@ fn goroutine_group(s: &Summary, name: &str, args: &GoroutinesArgs) -> Result<()>
 // ---------------------------------------------------------------------------
 // Durations: percentiles and the reference's histogram
 
-/// Nearest-rank percentiles of a set of durations.
-struct Dist {
-    min: i64,
-    p50: i64,
-    p90: i64,
-    p99: i64,
-    max: i64,
-}
-
-fn dist(mut v: Vec<i64>) -> Option<Dist> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_unstable();
-    let q = |p: f64| v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
-    Some(Dist {
-        min: v[0],
-        p50: q(0.5),
-        p90: q(0.9),
-        p99: q(0.99),
-        max: v[v.len() - 1],
-    })
-}
-
-fn dist_json(d: &Option<Dist>) -> Value {
+fn dist_json(d: &Option<Percentiles>) -> Value {
     match d {
         None => Value::Null,
         Some(d) => {
@@ -401,7 +378,7 @@ fn dist_json(d: &Option<Dist>) -> Value {
     }
 }
 
-fn dist_cells(d: &Option<Dist>) -> Vec<String> {
+fn dist_cells(d: &Option<Percentiles>) -> Vec<String> {
     match d {
         None => vec!["-".into(); 5],
         Some(d) => [d.min, d.p50, d.p90, d.p99, d.max]
@@ -491,21 +468,11 @@ pub fn tasks(args: TasksArgs) -> Result<()> {
 
 fn task_types(s: &Summary, args: &TasksArgs) -> Result<()> {
     let types = s.task_types();
-    // Durations of the complete tasks, by type.
-    let mut durs: std::collections::HashMap<_, Vec<i64>> = Default::default();
-    for t in &s.tasks {
-        if let (Some(b), Some(e)) = (t.start, t.end) {
-            durs.entry(t.name)
-                .or_default()
-                .push(e.time.wrapping_sub(b.time));
-        }
-    }
+    let pct = s.task_type_percentiles(&types);
     let rows: Vec<_> = types
         .iter()
-        .map(|ty| {
-            let d = durs.remove(&ty.name).unwrap_or_default();
-            (ty, d.len(), dist(d))
-        })
+        .zip(pct)
+        .map(|(ty, d)| (ty, d.map_or(0, |d| d.count), d))
         .collect();
     if args.json {
         return print_json(&json!({
@@ -702,22 +669,8 @@ pub fn regions(args: RegionsArgs) -> Result<()> {
 
 fn region_types(s: &Summary, args: &RegionsArgs) -> Result<()> {
     let types = s.region_types();
-    let mut durs: std::collections::HashMap<_, Vec<i64>> = Default::default();
-    for g in &s.goroutines {
-        for &r in &g.regions {
-            let r = s.region(r);
-            durs.entry((r.name, r.frame))
-                .or_default()
-                .push(s.region_interval(r).1);
-        }
-    }
-    let rows: Vec<_> = types
-        .iter()
-        .map(|ty| {
-            let d = durs.remove(&(ty.name, ty.frame)).unwrap_or_default();
-            (ty, dist(d))
-        })
-        .collect();
+    let pct = s.region_type_percentiles(&types);
+    let rows: Vec<_> = types.iter().zip(pct).collect();
     let location = |ty: &gotrace_analysis::summary::RegionType| {
         let f = ty.frame;
         if f.pc == 0 {
@@ -905,14 +858,5 @@ mod tests {
         // "block" is in two labels, "nope" in none.
         assert!(resolve_sort(Some("block"), &c).is_err());
         assert!(resolve_sort(Some("nope"), &c).is_err());
-    }
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        let d = dist((1..=100).collect()).unwrap();
-        assert_eq!((d.min, d.p50, d.p90, d.p99, d.max), (1, 50, 90, 99, 100));
-        let d = dist(vec![7]).unwrap();
-        assert_eq!((d.min, d.p50, d.p99, d.max), (7, 7, 7, 7));
-        assert!(dist(Vec::new()).is_none());
     }
 }

@@ -27,6 +27,7 @@ use gotrace_analysis::pprof::{
     region_intervals, BlockingProfiler, BlockingProfiles, FlameNode, IntervalProfiler,
     IntervalProfiles, Profile, ProfileKind,
 };
+use gotrace_analysis::stats::Percentiles;
 use gotrace_analysis::summary::{
     RegionFilter, StatColumns, StatRow, Summarizer, Summary, TaskFilter, TimeHistogram,
 };
@@ -444,13 +445,11 @@ fn goroutine_group(a: &Analyses, q: &Query) -> Value {
 }
 
 /// Nearest-rank percentiles of sorted durations: min, p50, p90, p99, max.
-fn percentiles(d: &mut [i64]) -> Value {
-    if d.is_empty() {
-        return Value::Null;
+fn percentiles(d: Option<Percentiles>) -> Value {
+    match d {
+        None => Value::Null,
+        Some(d) => json!({"min": d.min, "p50": d.p50, "p90": d.p90, "p99": d.p99, "max": d.max}),
     }
-    d.sort_unstable();
-    let rank = |q: f64| d[((q * d.len() as f64).ceil() as usize).clamp(1, d.len()) - 1];
-    json!({"min": d[0], "p50": rank(0.5), "p90": rank(0.9), "p99": rank(0.99), "max": d[d.len() - 1]})
 }
 
 fn histogram_json(h: &TimeHistogram) -> Value {
@@ -464,25 +463,18 @@ fn histogram_json(h: &TimeHistogram) -> Value {
 
 fn task_types(a: &Analyses) -> Value {
     let s = &a.summary;
-    let mut durs: HashMap<_, Vec<i64>> = HashMap::new();
-    for t in &s.tasks {
-        if let (Some(b), Some(e)) = (t.start, t.end) {
-            durs.entry(t.name)
-                .or_default()
-                .push(e.time.wrapping_sub(b.time));
-        }
-    }
-    let types: Vec<Value> = s
-        .task_types()
+    let types = s.task_types();
+    let pct = s.task_type_percentiles(&types);
+    let types: Vec<Value> = types
         .iter()
-        .map(|t| {
-            let mut d = durs.remove(&t.name).unwrap_or_default();
+        .zip(pct)
+        .map(|(t, d)| {
             json!({
                 "type": text(s, s.str(t.name)),
                 "count": t.count,
                 "complete": t.histogram.count,
                 "histogram": histogram_json(&t.histogram),
-                "stats": percentiles(&mut d),
+                "stats": percentiles(d),
             })
         })
         .collect();
@@ -517,20 +509,12 @@ fn tasks(a: &Analyses, q: &Query) -> Value {
 
 fn region_types(a: &Analyses) -> Value {
     let s = &a.summary;
-    let mut durs: HashMap<_, Vec<i64>> = HashMap::new();
-    for g in &s.goroutines {
-        for &r in &g.regions {
-            let r = s.region(r);
-            durs.entry((r.name, r.frame))
-                .or_default()
-                .push(s.region_interval(r).1);
-        }
-    }
-    let types: Vec<Value> = s
-        .region_types()
+    let types = s.region_types();
+    let pct = s.region_type_percentiles(&types);
+    let types: Vec<Value> = types
         .iter()
-        .map(|t| {
-            let mut d = durs.remove(&(t.name, t.frame)).unwrap_or_default();
+        .zip(pct)
+        .map(|(t, d)| {
             json!({
                 "type": text(s, s.str(t.name)),
                 "pc": format!("{:x}", t.frame.pc),
@@ -539,7 +523,7 @@ fn region_types(a: &Analyses) -> Value {
                 "line": t.frame.line,
                 "count": t.histogram.count,
                 "histogram": histogram_json(&t.histogram),
-                "stats": percentiles(&mut d),
+                "stats": percentiles(d),
             })
         })
         .collect();

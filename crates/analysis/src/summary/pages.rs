@@ -19,6 +19,7 @@ use super::{
     ExecStats, Frame, PointKind, RegionId, RegionPoint, StrId, Summary, TaskSummary, TimeHistogram,
 };
 use crate::goformat::{duration_string, float_v, parse_duration, quote, seconds, Query};
+use crate::stats::Percentiles;
 use gotrace::{GoId, TaskId, Time};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
@@ -675,6 +676,21 @@ impl Summary {
         v
     }
 
+    /// Percentiles of each type's complete task durations, in the order of
+    /// `types` (from [`Summary::task_types`]); `None` for a type without
+    /// complete tasks.
+    pub fn task_type_percentiles(&self, types: &[TaskType]) -> Vec<Option<Percentiles>> {
+        let index: FxHashMap<StrId, usize> =
+            types.iter().enumerate().map(|(i, t)| (t.name, i)).collect();
+        let mut durs: Vec<Vec<i64>> = vec![Vec::new(); types.len()];
+        for t in &self.tasks {
+            if let (Some(b), Some(e), Some(&i)) = (t.start, t.end, index.get(&t.name)) {
+                durs[i].push(e.time.wrapping_sub(b.time));
+            }
+        }
+        durs.iter_mut().map(|d| Percentiles::of(d)).collect()
+    }
+
     /// The /usertask page for a filter: matching tasks, shortest first
     /// (ties by ID), each with its events.
     pub fn tasks(&self, filter: &TaskFilter) -> TaskPage {
@@ -830,6 +846,27 @@ impl Summary {
             key(a).cmp(&key(b))
         });
         v
+    }
+
+    /// Percentiles of each type's region durations (open regions clipped to
+    /// the trace, as in the histograms), in the order of `types` (from
+    /// [`Summary::region_types`]).
+    pub fn region_type_percentiles(&self, types: &[RegionType]) -> Vec<Option<Percentiles>> {
+        let index: FxHashMap<(StrId, Frame), usize> = types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| ((t.name, t.frame), i))
+            .collect();
+        let mut durs: Vec<Vec<i64>> = vec![Vec::new(); types.len()];
+        for g in &self.goroutines {
+            for &r in &g.regions {
+                let r = self.region(r);
+                if let Some(&i) = index.get(&(r.name, r.frame)) {
+                    durs[i].push(self.region_interval(r).1);
+                }
+            }
+        }
+        durs.iter_mut().map(|d| Percentiles::of(d)).collect()
     }
 
     /// The /userregion page for a filter: the matching regions of every
