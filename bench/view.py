@@ -69,7 +69,7 @@ def poll(url, proc, deadline):
     raise RuntimeError("timeout")
 
 
-def ours(binary, trace, timeout):
+def ours(binary, trace, timeout, pages=False):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     t0 = time.time()
@@ -103,8 +103,20 @@ def ours(binary, trace, timeout):
             get(f"{base}/api/tiles?rows={q}&start={a - w // 2}&end={a + w + w // 2}&px=2800")
             lat.append((time.time() - t) * 1e3)
         lat.sort()
-        return {"first": first, "rss": hwm(p.pid), "p50": lat[len(lat) // 2],
-                "p95": lat[int((len(lat) - 1) * 0.95)], "max": lat[-1]}
+        out = {"first": first, "rss": hwm(p.pid), "p50": lat[len(lat) // 2],
+               "p95": lat[int((len(lat) - 1) * 0.95)], "max": lat[-1]}
+        if pages:
+            # The analysis pages start their passes on the first request.
+            t = time.time()
+            while True:
+                st = json.loads(poll(base + "/api/pages/status", p, t + timeout))
+                if st.get("ready"):
+                    break
+                time.sleep(0.05)
+            get(base + "/api/pages/goroutine-groups")
+            out["pages"] = time.time() - t
+            out["pages_rss"] = hwm(p.pid)
+        return out
     finally:
         p.send_signal(signal.SIGTERM)
         p.wait()
@@ -168,14 +180,18 @@ def main():
     ap.add_argument("--go", default=os.environ.get("GO", os.path.expanduser("~/.cache/go-1.27.3/bin/go")))
     ap.add_argument("--timeout", type=float, default=float(os.environ.get("REF_TIMEOUT", 600)))
     ap.add_argument("--ref-max-rss", type=float, default=8.0, help="GiB")
+    ap.add_argument("--pages", action="store_true",
+                    help="also time the analysis pages (goroutines, profiles, tasks, GC) after the "
+                         "timeline: seconds from their first request to the goroutine table, and "
+                         "the peak RSS after it")
     a = ap.parse_args()
     os.environ.setdefault("GOTOOLCHAIN", "local")
     os.environ.setdefault("GOPROXY", "off")
     print("trace\tsize MB\tours first frame s\tours peak RSS MiB\ttile p50 ms\ttile p95 ms\ttile max ms"
-          "\tref first frame s\tref peak RSS MiB")
+          "\tref first frame s\tref peak RSS MiB" + ("\tpages s\tpages peak RSS MiB" if a.pages else ""))
     for t in a.traces:
         size = os.path.getsize(t) / 1e6
-        o = ours(a.gotrace, t, a.timeout)
+        o = ours(a.gotrace, t, a.timeout, a.pages)
         r = None
         if not a.no_ref:
             try:
@@ -184,7 +200,8 @@ def main():
                 print(f"reference on {t}: {e}", file=sys.stderr)
         ref = f"{r['first']:.2f}\t{r['rss'] / 2**20:.0f}" if r else "-\t-"
         print(f"{os.path.basename(t)}\t{size:.0f}\t{o['first']:.2f}\t{o['rss'] / 2**20:.0f}"
-              f"\t{o['p50']:.1f}\t{o['p95']:.1f}\t{o['max']:.1f}\t{ref}", flush=True)
+              f"\t{o['p50']:.1f}\t{o['p95']:.1f}\t{o['max']:.1f}\t{ref}"
+              + (f"\t{o['pages']:.2f}\t{o['pages_rss'] / 2**20:.0f}" if a.pages else ""), flush=True)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ use gotrace_analysis::pprof::{
 };
 use gotrace_analysis::stats::Percentiles;
 use gotrace_analysis::summary::{
-    RegionFilter, StatColumns, StatRow, Summarizer, Summary, TaskFilter, TimeHistogram,
+    summarize, RegionFilter, StatColumns, StatRow, Summary, TaskFilter, TimeHistogram,
 };
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -203,21 +203,29 @@ fn each_event(path: &Path, mut f: impl FnMut(&gotrace::Event<'_>)) -> Result<(),
     Ok(())
 }
 
-/// One pass: summary, blocking profiles and GC report.
+/// Summary, blocking profiles and GC report, on parallel passes: the first
+/// two each read on one thread and analyse on another, so the passes share
+/// the cores instead of one thread running all three analyses.
 pub fn analyze(path: &Path) -> Result<Analyses, String> {
-    let mut s = Summarizer::new();
-    let mut bp = BlockingProfiler::new();
-    let mut gc = GcAnalyzer::new();
-    each_event(path, |ev| {
-        s.event(ev);
-        bp.event(ev);
-        gc.event(ev);
-    })?;
-    Ok(Analyses {
-        summary: s.finish(),
-        profiles: bp.finish(),
-        gc: gc.finish(),
+    let open = || gotrace::Reader::open(path).map_err(|e| format!("{}: {e}", path.display()));
+    let fail = |e: gotrace::Error| format!("{}: {e}", path.display());
+    let (mut r1, mut r2) = (open()?, open()?);
+    std::thread::scope(|scope| {
+        let summary = scope.spawn(move || summarize(&mut r1).map_err(fail));
+        let profiles = scope.spawn(move || BlockingProfiler::new().read_all(&mut r2).map_err(fail));
+        let mut gc = GcAnalyzer::new();
+        let gc = each_event(path, |ev| gc.event(ev)).map(|()| gc.finish());
+        Ok(Analyses {
+            summary: join(summary)?,
+            profiles: join(profiles)?,
+            gc: gc?,
+        })
     })
+}
+
+fn join<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, String>>) -> Result<T, String> {
+    h.join()
+        .unwrap_or_else(|_| Err("analysis thread panicked".to_string()))
 }
 
 fn asset(ct: &'static str, body: &'static str) -> Response {
