@@ -12,8 +12,7 @@ const SECOND: u64 = 1_000_000_000;
 
 /// `time.Duration.String()`: `0s`, `832ns`, `14.464µs` (U+00B5),
 /// `279.87328ms`, `1.5s`, `1m0.25s`, `2h0m0s`; trailing zeros of the
-/// fraction dropped, `-` for negative durations. The same function as
-/// [`crate::format::duration`].
+/// fraction dropped, `-` for negative durations.
 ///
 /// ```
 /// use gotrace_analysis::goformat::duration_string;
@@ -21,8 +20,52 @@ const SECOND: u64 = 1_000_000_000;
 /// assert_eq!(duration_string(14_464), "14.464µs");
 /// assert_eq!(duration_string(3_723_000_000_000), "1h2m3s");
 /// ```
-pub fn duration_string(d: i64) -> String {
-    crate::format::duration(d)
+pub fn duration_string(ns: i64) -> String {
+    let neg = ns < 0;
+    let mut u = ns.unsigned_abs();
+    let mut out = String::new();
+    if u < 1_000_000_000 {
+        if u == 0 {
+            return "0s".into();
+        }
+        let (prec, unit) = if u < 1_000 {
+            (0, "ns")
+        } else if u < 1_000_000 {
+            (3, "µs")
+        } else {
+            (6, "ms")
+        };
+        let (frac, rest) = frac(u, prec);
+        out = format!("{rest}{frac}{unit}");
+    } else {
+        let (f, secs) = frac(u, 9);
+        u = secs;
+        out.push_str(&format!("{}{f}s", u % 60));
+        u /= 60;
+        if u > 0 {
+            out = format!("{}m{out}", u % 60);
+            u /= 60;
+            if u > 0 {
+                out = format!("{u}h{out}");
+            }
+        }
+    }
+    if neg {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// Splits off `prec` decimal digits: (".digits" without trailing zeros, or
+/// "" if they are all zero; the remaining integer).
+fn frac(v: u64, prec: u32) -> (String, u64) {
+    let p = 10u64.pow(prec);
+    let f = v % p;
+    if f == 0 {
+        return (String::new(), v / p);
+    }
+    let digits = format!("{f:0width$}", width = prec as usize);
+    (format!(".{}", digits.trim_end_matches('0')), v / p)
 }
 
 /// `time.ParseDuration`: `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+` with units `ns`,

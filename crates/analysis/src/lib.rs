@@ -16,7 +16,6 @@
 #![warn(missing_docs)]
 
 mod feed;
-pub mod format;
 pub mod gc;
 pub mod goformat;
 pub mod mmu;

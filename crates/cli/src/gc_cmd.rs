@@ -2,8 +2,8 @@
 
 use crate::tabwriter::Table;
 use anyhow::{Context, Result};
-use gotrace_analysis::format::duration;
 use gotrace_analysis::gc::{GcAnalyzer, GcReport};
+use gotrace_analysis::goformat::duration_string as duration;
 use std::io::Write;
 use std::path::PathBuf;
 

@@ -3,7 +3,7 @@
 use crate::gc_cmd::parse_duration;
 use crate::tabwriter::Table;
 use anyhow::{bail, Context, Result};
-use gotrace_analysis::format::duration;
+use gotrace_analysis::goformat::duration_string as duration;
 use gotrace_analysis::mmu::{MmuCurve, MutatorUtil, UtilFlags};
 use serde_json::json;
 use std::io::Write;

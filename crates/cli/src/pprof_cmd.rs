@@ -4,7 +4,7 @@
 use crate::gc_cmd::parse_duration;
 use crate::tabwriter::Table;
 use anyhow::{anyhow, Context, Result};
-use gotrace_analysis::format::duration;
+use gotrace_analysis::goformat::duration_string as duration;
 use gotrace_analysis::pprof::{
     region_intervals, BlockingProfiler, IntervalProfiler, Profile, ProfileKind,
 };

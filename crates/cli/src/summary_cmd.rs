@@ -11,7 +11,7 @@
 use crate::gc_cmd::parse_duration;
 use crate::tabwriter::Table;
 use anyhow::{bail, Context, Result};
-use gotrace_analysis::format::duration;
+use gotrace_analysis::goformat::duration_string as duration;
 use gotrace_analysis::stats::Percentiles;
 use gotrace_analysis::summary::{
     RegionFilter, StatColumns, StatRow, Summary, TaskFilter, TimeHistogram,

@@ -4,7 +4,7 @@
 //! filters select what the reference's pages select.
 
 use flate2::read::GzDecoder;
-use gotrace_analysis::format::duration;
+use gotrace_analysis::goformat::duration_string as duration;
 use gotrace_analysis::mmu::{MmuCurve, MutatorUtil, UtilFlags};
 use gotrace_analysis::summary::{Summarizer, Summary};
 use serde_json::Value;
