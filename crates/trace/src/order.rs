@@ -519,22 +519,62 @@ impl Ordering {
         gen: u64,
         out: &mut EventData,
     ) -> bool {
-        // No thread: general path.
-        if m == NO_THREAD {
+        let Some(mut cur) = self.thread_ctx(m, slot) else {
             return false;
+        };
+        if !self.advance_fast_ctx(ev, evt, &mut cur, gen, out) {
+            return false;
+        }
+        self.set_thread_ctx(slot, cur);
+        true
+    }
+
+    /// The context of thread `m` (at `slot`), for
+    /// [`Ordering::advance_fast_ctx`]; `None` where only the general path
+    /// applies (no thread, or one not seen yet).
+    #[inline(always)]
+    pub fn thread_ctx(&self, m: ThreadId, slot: usize) -> Option<SchedCtx> {
+        if m == NO_THREAD {
+            return None;
         }
         debug_assert!(slot < self.m.slots.len());
         // SAFETY: `slot` came from `thread_slot(m)`, and slots are never removed.
         let e = unsafe { self.m.slots.get_unchecked(slot) };
-        // A thread seen for the first time: general path.
         if !e.1 {
-            return false;
+            return None;
         }
-        let cur = SchedCtx {
+        Some(SchedCtx {
             g: e.2.g,
             p: e.2.p,
             m,
-        };
+        })
+    }
+
+    /// Stores the context [`Ordering::advance_fast_ctx`] left for the
+    /// thread at `slot` (one [`Ordering::thread_ctx`] returned a context for).
+    #[inline(always)]
+    pub fn set_thread_ctx(&mut self, slot: usize, ctx: SchedCtx) {
+        debug_assert!(slot < self.m.slots.len() && self.m.slots[slot].1);
+        // SAFETY: as in `thread_ctx`.
+        let ms = &mut unsafe { self.m.slots.get_unchecked_mut(slot) }.2;
+        ms.p = ctx.p;
+        ms.g = ctx.g;
+    }
+
+    /// [`Ordering::advance_fast`] for a thread whose context the caller
+    /// holds (from [`Ordering::thread_ctx`]): on success `cur` becomes the
+    /// thread's new context, which the caller must store with
+    /// [`Ordering::set_thread_ctx`] before the general path next runs.
+    #[inline(always)]
+    pub fn advance_fast_ctx(
+        &mut self,
+        ev: &BaseEvent,
+        evt: &mut EvTable,
+        cur_ctx: &mut SchedCtx,
+        gen: u64,
+        out: &mut EventData,
+    ) -> bool {
+        let cur = *cur_ctx;
         let mut new = cur;
         let has_p = cur.p != NO_PROC;
         let has_g = cur.g != NO_GOROUTINE;
@@ -762,10 +802,7 @@ impl Ordering {
         }
         out.ctx = cur;
         out.base = *ev;
-        // SAFETY: checked above.
-        let ms = &mut unsafe { self.m.slots.get_unchecked_mut(slot) }.2;
-        ms.p = new.p;
-        ms.g = new.g;
+        *cur_ctx = new;
         true
     }
 

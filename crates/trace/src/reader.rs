@@ -643,6 +643,54 @@ impl Merge {
         Ok(step)
     }
 
+    /// Advances a run of the root M's events into `out` while each goes
+    /// straight out ([`Ordering::advance_fast`]) and the M stays earliest
+    /// and due before `cpu_time`: usually the same M goes on being earliest
+    /// for hundreds of events, which then need no frontier upkeep and keep
+    /// the thread's context at hand. Returns how many it advanced and
+    /// whether it stopped at an event the fast path declines (the root's
+    /// next event, to go through [`Merge::advance`]). The frontier is left
+    /// as [`Merge::try_advance`] would leave it after the same events.
+    #[inline(always)]
+    fn advance_run(
+        &mut self,
+        order: &mut Ordering,
+        g: &mut Generation,
+        out: &mut [EventData],
+        cpu_time: Time,
+        last_ts: &mut Time,
+    ) -> std::result::Result<(usize, bool), (usize, Error)> {
+        debug_assert!(!self.frontier.is_empty() && self.frontier[0].time <= cpu_time);
+        if self.root_limit == Time::MIN {
+            // The frontier is a valid heap whenever the limit is unknown.
+            self.root_limit = children_min(&self.frontier);
+        }
+        let limit = self.root_limit;
+        let ci = self.frontier[0].ci;
+        debug_assert!(ci < self.cursors.len());
+        // SAFETY: frontier entries index `cursors`.
+        let bc = unsafe { self.cursors.get_unchecked_mut(ci) };
+        let (k, res) = run_m(bc, order, g, out, limit.min(cpu_time), last_ts);
+        match res {
+            Run::Declined | Run::Later => {
+                let t = bc.ev.time;
+                // SAFETY: the frontier is not empty.
+                unsafe { self.frontier.get_unchecked_mut(0) }.time = t;
+                if t > limit {
+                    sift_down(&mut self.frontier, 0);
+                    self.root_limit = children_min(&self.frontier);
+                }
+                Ok((k, matches!(res, Run::Declined)))
+            }
+            Run::Done => {
+                heap_remove(&mut self.frontier, 0);
+                self.root_limit = Time::MIN;
+                Ok((k, false))
+            }
+            Run::Err(e) => Err((k, e)),
+        }
+    }
+
     #[cold]
     fn stuck_error(&self, g: &Generation, version: Version) -> Error {
         let mut msg = format!(
@@ -663,6 +711,71 @@ impl Merge {
         }
         Error::order(msg, first_off)
     }
+}
+
+/// How [`run_m`] stopped.
+enum Run {
+    /// At an event the fast path declines, or with `out` full.
+    Declined,
+    /// At an event due after the run's time limit.
+    Later,
+    /// The M has no events left in the generation.
+    Done,
+    /// The trace is broken.
+    Err(Error),
+}
+
+/// Advances `bc`'s events into `out` while [`Ordering::advance_fast_ctx`]
+/// takes them and the next one is due at or before `stop`, keeping the
+/// thread's context in hand and storing it once at the end. Returns how
+/// many it advanced; `bc.ev` is then the M's next event unless the run
+/// ended with [`Run::Done`] or an error. Times in `out` are made strictly
+/// increasing from `last_ts` on, as the reference does.
+#[inline(never)]
+fn run_m(
+    bc: &mut BatchCursor,
+    order: &mut Ordering,
+    g: &mut Generation,
+    out: &mut [EventData],
+    stop: Time,
+    last_ts: &mut Time,
+) -> (usize, Run) {
+    let Some(mut cur) = order.thread_ctx(bc.m, bc.slot) else {
+        return (0, Run::Declined);
+    };
+    let mut ts = *last_ts;
+    let mut k = 0;
+    let end = loop {
+        let Some(o) = out.get_mut(k) else {
+            break Run::Declined;
+        };
+        if !order.advance_fast_ctx(&bc.ev, &mut g.table, &mut cur, g.gen, o) {
+            break Run::Declined;
+        }
+        // The reference checks table references as it yields each event.
+        if bc.ev_off >= bc.checked_to && !ids_exist(&bc.ev, &g.table, g.known) {
+            if let Err(e) = validate_ids(&bc.ev, g, g.table.bytes.offset + bc.ev_off as u64) {
+                break Run::Err(e);
+            }
+        }
+        let t = &mut o.base.time;
+        if *t <= ts {
+            *t = ts.wrapping_add(1);
+        }
+        ts = *t;
+        k += 1;
+        match bc.next_event(g) {
+            Ok(true) => {}
+            Ok(false) => break Run::Done,
+            Err(e) => break Run::Err(e),
+        }
+        if bc.ev.time > stop {
+            break Run::Later;
+        }
+    };
+    order.set_thread_ctx(bc.slot, cur);
+    *last_ts = ts;
+    (k, end)
 }
 
 /// Where generations come from: parsed on a helper thread, one ahead.
@@ -1076,6 +1189,21 @@ impl Reader {
                 Some(root) if root.time <= cpu_time => {}
                 _ => break,
             }
+            match merge.advance_run(order, g, &mut buf[n..], cpu_time, &mut last_ts) {
+                Ok((k, declined)) => {
+                    n += k;
+                    // Without a declined event the root may have changed.
+                    if !declined || n == buf.len() {
+                        continue;
+                    }
+                }
+                Err((k, e)) => {
+                    n += k;
+                    self.buf_err = Some(e);
+                    break;
+                }
+            }
+            // The root's next event needs the general path.
             // SAFETY: n < buf.len().
             let out = unsafe { buf.get_unchecked_mut(n) };
             match merge.advance(order, g, version, out) {
