@@ -75,8 +75,25 @@ fn main() {
             sp.levels.iter().map(|l| l.s.len() * 28).sum::<usize>()
         );
     }
-    let lv: usize = ix.threads.iter().map(|p| p.1.level_bytes()).sum();
-    println!("thread levels: {:.0} MiB", mib(lv));
+    let lv: usize = ix
+        .threads
+        .iter()
+        .map(|p| p.1.levels.iter().map(|l| l.s.len() * 28).sum::<usize>())
+        .sum();
+    let tb: usize = ix.threads.iter().map(|p| p.1.bytes()).sum();
+    let tn: usize = ix.threads.iter().map(|p| p.1.len()).sum();
+    println!(
+        "threads: {tn} spans, {:.0} MiB, levels {:.0} MiB; {} shapes, {} logs, {} samples",
+        mib(tb),
+        mib(lv),
+        ix.shapes.len(),
+        ix.logs.len(),
+        ix.samples.len()
+    );
+    // Only the build (for callgrind).
+    if std::env::var_os("LOAD_ONLY").is_some() {
+        return;
+    }
     for (i, r) in ix.ranges.iter().enumerate() {
         println!(
             "range {i}: {} spans, {} bytes, levels {} bytes, max_dur {}",
@@ -175,7 +192,7 @@ fn main() {
         ix.heap = Default::default();
         step("counters");
         ix.regions = Vec::new();
-        ix.region_of_g = Vec::new();
+        ix.region_off = Vec::new();
         step("regions");
         ix.tasks = Vec::new();
         ix.task_rows = Vec::new();

@@ -310,8 +310,8 @@ pub fn tile(ix: &Index, row: &str, a: i64, b: i64, px: u32) -> ApiResult {
             spans_tile(ix, &p, a, b, px, true)
         }
         "thread" => {
-            let p = ix.threads.get(num()?).ok_or("no such thread")?;
-            spans_tile(ix, &p.1, a, b, px, true)
+            let p = ix.thread_row(num()?).ok_or("no such thread")?;
+            spans_tile(ix, &p, a, b, px, true)
         }
         "gc" | "stw" | "sweep" | "assist" => {
             let i = RANGE_KINDS.iter().position(|k| *k == kind).unwrap();
@@ -358,12 +358,9 @@ pub fn tile(ix: &Index, row: &str, a: i64, b: i64, px: u32) -> ApiResult {
             let mut v = lod.finish(ix.t0, None);
             // Reasons travel as indices into `reasons`.
             v["r"] = v.as_object_mut().unwrap().remove("g").unwrap();
-            let regs = &ix.region_of_g
-                [ix.region_off[g as usize] as usize..ix.region_off[g as usize + 1] as usize];
             let mut rl = Lod::new(a, b, px);
             let mut shown = Vec::new();
-            for &r in regs {
-                let r = &ix.regions[r as usize];
+            for r in ix.g_regions(g) {
                 if r.end > a && r.start < b {
                     rl.push(r.start, r.end, r.typ, r.depth);
                     shown.push(r.typ);
@@ -465,11 +462,8 @@ pub fn g_span(ix: &Index, g: u32, t: i64) -> ApiResult {
         }
     }
     // Regions (and their tasks) enclosing the span's start.
-    let regs =
-        &ix.region_of_g[ix.region_off[g as usize] as usize..ix.region_off[g as usize + 1] as usize];
     let mut rs = Vec::new();
-    for &r in regs {
-        let r = &ix.regions[r as usize];
+    for r in ix.g_regions(g) {
         if r.start <= s.max(t.min(e)) && r.end >= s.max(t.min(e)) {
             rs.push(json!({
                 "type": ix.strings.get(r.typ),
@@ -511,10 +505,12 @@ pub fn span(ix: &Index, row: &str, t: i64) -> ApiResult {
             Ok(v)
         }
         "thread" => {
-            let (id, sp) = ix.threads.get(num()?).ok_or("no such row")?;
-            let mut v = row_span(ix, sp, t)?;
+            let m = num()?;
+            let id = ix.threads.get(m).ok_or("no such row")?.0;
+            let sp = ix.thread_row(m).unwrap();
+            let mut v = row_span(ix, &sp, t)?;
             v["thread"] = json!(id);
-            let i = span_in(sp, t).ok_or("nothing at that time")?;
+            let i = span_in(&sp, t).ok_or("nothing at that time")?;
             v["syscallBlocked"] = json!(sp.k(i) == 1);
             Ok(v)
         }
@@ -543,7 +539,7 @@ pub fn span(ix: &Index, row: &str, t: i64) -> ApiResult {
 
 /// A task: bounds, goroutines, regions and logs.
 pub fn task(ix: &Index, id: u64) -> ApiResult {
-    let &i = ix.task_idx.get(&id).ok_or("no such task")?;
+    let i = ix.task_idx.get(id).ok_or("no such task")?;
     let tk = &ix.tasks[i as usize];
     let regions: Vec<Value> = ix
         .regions

@@ -339,12 +339,15 @@ pub struct Spans {
     long: FxHashMap<u32, i64>,
     /// Goroutine index (or other id) shown on the span.
     pub g: Vec<u32>,
-    /// Kind-specific code (a range's name, ...); empty while all are 0 or 1.
+    /// Kind-specific code (a range's name, ...), per span only once the
+    /// codes differ and are not all 0 or 1.
     k: Vec<u32>,
     /// Codes as bits while they are all 0 or 1 (e.g. "syscall blocked").
     bits: Vec<u64>,
-    /// Whether `k` holds the codes (else `bits` does).
-    k_full: bool,
+    /// Where the codes are: K_CONST (all are `k_const`: a range kind's
+    /// name, on millions of sweeps), K_BITS or K_FULL.
+    k_mode: u8,
+    k_const: u32,
     /// Largest duration, to bound backward searches in overlapping rows.
     pub max_dur: i64,
     /// Whether no two spans overlap, so ends are sorted too.
@@ -365,18 +368,39 @@ pub struct SpanLevel {
     pub max_dur: i64,
 }
 
+const K_CONST: u8 = 0;
+const K_BITS: u8 = 1;
+const K_FULL: u8 = 2;
+
 impl Spans {
     fn push(&mut self, s: i64, e: i64, g: u32, k: u32) {
         let e = e.max(s);
         let i = self.g.len();
-        if k > 1 && !self.k_full {
+        if self.k_mode == K_CONST && k != self.k_const {
+            if i == 0 {
+                self.k_const = k;
+            } else if k <= 1 && self.k_const <= 1 {
+                // Only 1s need bits.
+                if self.k_const == 1 {
+                    self.bits = vec![0; i / 64 + 1];
+                    for j in 0..i {
+                        self.bits[j / 64] |= 1 << (j % 64);
+                    }
+                }
+                self.k_mode = K_BITS;
+            } else {
+                self.k = vec![self.k_const; i];
+                self.k_mode = K_FULL;
+            }
+        }
+        if self.k_mode == K_BITS && k > 1 {
             self.k = (0..i).map(|j| self.k(j)).collect();
             self.bits = Vec::new();
-            self.k_full = true;
+            self.k_mode = K_FULL;
         }
-        if self.k_full {
+        if self.k_mode == K_FULL {
             self.k.push(k);
-        } else if k == 1 {
+        } else if self.k_mode == K_BITS && k == 1 {
             if self.bits.len() <= i / 64 {
                 self.bits.resize(i / 64 + 1, 0);
             }
@@ -406,12 +430,13 @@ impl Spans {
     }
     #[inline]
     pub fn k(&self, i: usize) -> u32 {
-        if self.k_full {
-            self.k[i]
-        } else {
-            self.bits
+        match self.k_mode {
+            K_FULL => self.k[i],
+            K_BITS => self
+                .bits
                 .get(i / 64)
-                .map_or(0, |b| (b >> (i % 64)) as u32 & 1)
+                .map_or(0, |b| (b >> (i % 64)) as u32 & 1),
+            _ => self.k_const,
         }
     }
     pub fn len(&self) -> usize {
@@ -556,7 +581,7 @@ fn sort_proc_spans(tv: TrView<'_>, sp: &mut ProcSpans) {
     let mut v: Vec<(i64, u32, bool)> = proc_spans(tv, sp, 0..sp.len())
         .zip(&sp.tr)
         .enumerate()
-        .map(|(i, ((s, _, _), &tr))| (s, tr, sp.at_start.binary_search(&(i as u32)).is_ok()))
+        .map(|(i, ((s, _, _, _), &tr))| (s, tr, sp.at_start.binary_search(&(i as u32)).is_ok()))
         .collect();
     v.sort_by_key(|x| x.0);
     sp.tr = v.iter().map(|x| x.1).collect();
@@ -631,11 +656,14 @@ impl ProcSpans {
     }
 }
 
-/// A proc's row with the index its spans refer to.
+/// A proc's or thread's row with the index its spans refer to.
 #[derive(Clone, Copy)]
 pub struct ProcRow<'a> {
     pub ix: &'a Index,
     pub sp: &'a ProcSpans,
+    /// A thread's syscalls: `k` is 1 where the goroutine left the syscall
+    /// for anything but running ("blocked"), read off the next transition.
+    pub syscalls: bool,
 }
 
 impl ProcRow<'_> {
@@ -643,8 +671,7 @@ impl ProcRow<'_> {
     pub fn get(&self, i: usize) -> (i64, i64, u32) {
         let tr = self.sp.tr[i];
         let tv = TrView::of(self.ix);
-        let k = tv.flush_runs.partition_point(|r| r.0 <= tr) - 1;
-        let g = tv.flush_runs[k].1;
+        let g = tv.g_of(tr);
         let (s, e) = tv.span_from(g, tr);
         let s = if self.sp.at_start.binary_search(&(i as u32)).is_ok() {
             self.ix.t0
@@ -656,7 +683,7 @@ impl ProcRow<'_> {
 
     /// Every span as (start, end, g), in order, cheaper than `get` per span.
     pub fn iter(&self) -> impl Iterator<Item = (i64, i64, u32)> + '_ {
-        proc_spans(TrView::of(self.ix), self.sp, 0..self.sp.len())
+        proc_spans(TrView::of(self.ix), self.sp, 0..self.sp.len()).map(|(s, e, g, _)| (s, e, g))
     }
 
     /// Spans `range` as (start, end, g), in order.
@@ -664,7 +691,7 @@ impl ProcRow<'_> {
         &self,
         range: std::ops::Range<usize>,
     ) -> impl Iterator<Item = (i64, i64, u32)> + '_ {
-        proc_spans(TrView::of(self.ix), self.sp, range)
+        proc_spans(TrView::of(self.ix), self.sp, range).map(|(s, e, g, _)| (s, e, g))
     }
 }
 
@@ -677,6 +704,8 @@ pub struct TrView<'a> {
     tr_t: &'a [u32],
     runs: &'a [Run],
     run_off: &'a [u32],
+    tr_shape: &'a StackCol,
+    shapes: &'a [(u8, u8, u32)],
     t0: i64,
     t1: i64,
 }
@@ -690,9 +719,23 @@ impl<'a> TrView<'a> {
             tr_t: &ix.tr_t,
             runs: &ix.runs,
             run_off: &ix.run_off,
+            tr_shape: &ix.tr_shape,
+            shapes: &ix.shapes,
             t0: ix.t0,
             t1: ix.t1,
         }
+    }
+
+    /// The goroutine of transition `tr`.
+    fn g_of(&self, tr: u32) -> u32 {
+        self.flush_runs[self.flush_runs.partition_point(|r| r.0 <= tr) - 1].1
+    }
+
+    /// Whether the transition after `tr` (if any) leaves for a state other
+    /// than running: a thread's "syscall blocked".
+    fn blocked_after(&self, next: u32) -> u32 {
+        (next != NONE && self.shapes[self.tr_shape.get(next as usize) as usize].0 != S_RUNNING)
+            as u32
     }
 
     fn time(&self, r: &Run, k: usize) -> i64 {
@@ -702,33 +745,40 @@ impl<'a> TrView<'a> {
     /// The times of goroutine g's transition `tr` and of the one after it
     /// (the trace's end if none).
     pub fn span_from(&self, g: u32, tr: u32) -> (i64, i64) {
+        let (s, e, _) = self.span_next(g, tr);
+        (s, e)
+    }
+
+    /// `span_from`, and the transition after `tr` (NONE if none).
+    fn span_next(&self, g: u32, tr: u32) -> (i64, i64, u32) {
         let g = g as usize;
         if g + 1 >= self.run_off.len() {
-            return (self.t1, self.t1);
+            return (self.t1, self.t1, NONE);
         }
         let runs = &self.runs[self.run_off[g] as usize..self.run_off[g + 1] as usize];
         let ri = runs.partition_point(|r| r.start + r.len <= tr);
         let Some(r) = runs.get(ri) else {
-            return (self.t1, self.t1);
+            return (self.t1, self.t1, NONE);
         };
         let k = (tr - r.start) as usize;
         let s = self.time(r, k);
-        let e = if k + 1 < r.len as usize {
-            self.time(r, k + 1)
+        let (e, next) = if k + 1 < r.len as usize {
+            (self.time(r, k + 1), tr + 1)
         } else {
-            runs.get(ri + 1).map_or(self.t1, |r2| self.time(r2, 0))
+            runs.get(ri + 1)
+                .map_or((self.t1, NONE), |r2| (self.time(r2, 0), r2.start))
         };
-        (s, e.max(s))
+        (s, e.max(s), next)
     }
 }
 
-/// Every span of a proc row as (start, end, g), in order, cheaper than a
-/// random access per span.
+/// Every span of a proc or thread row as (start, end, g, the transition
+/// that ends it or NONE), in order, cheaper than a random access per span.
 fn proc_spans<'a>(
     tv: TrView<'a>,
     sp: &'a ProcSpans,
     range: std::ops::Range<usize>,
-) -> impl Iterator<Item = (i64, i64, u32)> + 'a {
+) -> impl Iterator<Item = (i64, i64, u32, u32)> + 'a {
     {
         let ix = tv;
         let mut seg = 0usize;
@@ -758,10 +808,11 @@ fn proc_spans<'a>(
                 .map_or(ix.tr_t.len() as u32, |r| r.0);
             let base = ix.seg_base[seg];
             let s = base + ix.tr_t[tr as usize] as i64;
-            let e = if tr + 1 < run_end {
-                (base + ix.tr_t[tr as usize + 1] as i64).max(s)
+            let (e, next) = if tr + 1 < run_end {
+                ((base + ix.tr_t[tr as usize + 1] as i64).max(s), tr + 1)
             } else {
-                ix.span_from(g, tr).1
+                let (_, e, next) = ix.span_next(g, tr);
+                (e, next)
             };
             while at < sp.at_start.len() && (sp.at_start[at] as usize) < i {
                 at += 1;
@@ -771,7 +822,7 @@ fn proc_spans<'a>(
             } else {
                 s
             };
-            (s, e, g)
+            (s, e, g, next)
         })
     }
 }
@@ -789,8 +840,13 @@ impl SpanRow for ProcRow<'_> {
     fn g(&self, i: usize) -> u32 {
         self.get(i).2
     }
-    fn k(&self, _: usize) -> u32 {
-        0
+    fn k(&self, i: usize) -> u32 {
+        if !self.syscalls {
+            return 0;
+        }
+        let tv = TrView::of(self.ix);
+        let tr = self.sp.tr[i];
+        tv.blocked_after(tv.span_next(tv.g_of(tr), tr).2)
     }
     fn window(&self, a: i64, b: i64) -> std::ops::Range<usize> {
         let n = self.sp.len();
@@ -931,6 +987,66 @@ pub struct LogRec {
     pub stack: u32,
 }
 
+/// Task ID → index. Go numbers tasks from 1, so most IDs index an array
+/// (a hash map of 1.5M tasks cost 36 MB); the rest are hashed.
+#[derive(Default)]
+pub struct IdMap {
+    dense: Vec<u32>,
+    sparse: FxHashMap<u64, u32>,
+    len: usize,
+}
+
+impl IdMap {
+    #[inline]
+    pub fn get(&self, id: u64) -> Option<u32> {
+        match self.dense.get(id as usize) {
+            Some(&v) if v != NONE => Some(v),
+            _ => self.sparse.get(&id).copied(),
+        }
+    }
+
+    /// The value of `id`, inserting `v` if it has none.
+    fn get_or_insert(&mut self, id: u64, v: u32) -> u32 {
+        if let Some(old) = self.get(id) {
+            return old;
+        }
+        self.set(id, v);
+        v
+    }
+
+    /// Sets the value of `id`, where it already is if present.
+    fn set(&mut self, id: u64, v: u32) {
+        if let Some(d) = self.dense.get_mut(id as usize) {
+            if *d != NONE {
+                *d = v;
+                return;
+            }
+        }
+        if let Some(s) = self.sparse.get_mut(&id) {
+            *s = v;
+            return;
+        }
+        self.len += 1;
+        // Dense while IDs stay within a few times the count.
+        if id < (1 << 16).max(8 * self.len as u64) {
+            if self.dense.len() <= id as usize {
+                self.dense.resize(id as usize + 1, NONE);
+            }
+            self.dense[id as usize] = v;
+        } else {
+            self.sparse.insert(id, v);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
 /// Unblock and creation edges: who woke (or created) whom, in time order.
 /// Edge i is the transition `tr[i]` of the woken goroutine into runnable,
 /// which gives its time and target (see `Index::edge`): 8 bytes an edge.
@@ -994,7 +1110,8 @@ pub struct Index {
     /// Segment i's runs start at `flush_runs[seg_first_run[i]]`.
     pub seg_first_run: Vec<u32>,
     pub procs: Vec<(i64, ProcSpans)>,
-    pub threads: Vec<(i64, Spans)>,
+    /// Threads' syscall spans; `k` (see `ProcRow`) is "blocked".
+    pub threads: Vec<(i64, ProcSpans)>,
     /// One per RANGE_KINDS entry; `k` is the interned range name.
     pub ranges: Vec<Spans>,
     pub gcount: Counter,
@@ -1002,14 +1119,14 @@ pub struct Index {
     pub procs_counter: Counter,
     pub edges: Edges,
     pub tasks: Vec<Task>,
-    pub task_idx: FxHashMap<u64, u32>,
+    pub task_idx: IdMap,
     pub task_lanes: u32,
     /// Per lane: `g` is the task index, `k` its type.
     pub task_rows: Vec<Spans>,
     pub regions: Vec<Region>,
-    /// Goroutine g's regions are `region_of_g[region_off[g]..region_off[g+1]]`.
+    /// Goroutine g's regions are `regions[region_off[g]..region_off[g+1]]`
+    /// (regions are sorted by goroutine).
     pub region_off: Vec<u32>,
-    pub region_of_g: Vec<u32>,
     pub logs: Vec<LogRec>,
     /// Log messages, back to back.
     pub log_text: Vec<u8>,
@@ -1152,7 +1269,20 @@ impl Index {
 
     /// Proc row p, readable as spans.
     pub fn proc_row(&self, p: usize) -> Option<ProcRow<'_>> {
-        self.procs.get(p).map(|(_, sp)| ProcRow { ix: self, sp })
+        self.procs.get(p).map(|(_, sp)| ProcRow {
+            ix: self,
+            sp,
+            syscalls: false,
+        })
+    }
+
+    /// Thread row m, readable as spans.
+    pub fn thread_row(&self, m: usize) -> Option<ProcRow<'_>> {
+        self.threads.get(m).map(|(_, sp)| ProcRow {
+            ix: self,
+            sp,
+            syscalls: true,
+        })
     }
 
     /// The times of goroutine g's transition `tr` and of the one after it.
@@ -1176,12 +1306,17 @@ impl Index {
         for p in 0..self.procs.len() {
             let tv = TrView::of(self);
             let sp = &self.procs[p].1;
-            let spans = proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g)| (s, e, g, 0));
+            let spans = proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g, _)| (s, e, g, 0));
             let levels = build_levels(sp.len(), spans, t0, t1, min_len);
             self.procs[p].1.levels = levels;
         }
-        for (_, s) in self.threads.iter_mut() {
-            s.build_levels(t0, t1, min_len);
+        for m in 0..self.threads.len() {
+            let tv = TrView::of(self);
+            let sp = &self.threads[m].1;
+            let spans =
+                proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g, n)| (s, e, g, tv.blocked_after(n)));
+            let levels = build_levels(sp.len(), spans, t0, t1, min_len);
+            self.threads[m].1.levels = levels;
         }
         for s in self.ranges.iter_mut().chain(self.task_rows.iter_mut()) {
             s.build_levels(t0, t1, min_len);
@@ -1214,6 +1349,15 @@ impl Index {
         out
     }
 
+    /// Goroutine g's regions, by start (outer first at equal starts).
+    pub fn g_regions(&self, g: u32) -> &[Region] {
+        let g = g as usize;
+        match (self.region_off.get(g), self.region_off.get(g + 1)) {
+            (Some(&a), Some(&b)) => &self.regions[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
     pub fn log_msg(&self, l: &LogRec) -> std::borrow::Cow<'_, str> {
         let s = l.msg_off as usize;
         String::from_utf8_lossy(&self.log_text[s..s + l.msg_len as usize])
@@ -1243,11 +1387,8 @@ impl Index {
 pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
 
 struct GBuild {
-    state: u8,
     run_start: i64,
     run_proc: u32,
-    sys_start: i64,
-    sys_thread: u32,
     assist_start: i64,
     /// 1 + the segment being flushed in which this goroutine has a run.
     flush_mark: u32,
@@ -1263,6 +1404,8 @@ struct Pend {
 
 /// Marks an edge in `Builder::fix`.
 const FIX_EDGE: u32 = u32::MAX;
+/// Marks a thread's span in `Builder::fix` (with the thread's index).
+const FIX_THREAD: u32 = 1 << 30;
 
 /// Goroutine IDs below this map to indices through a plain array.
 const DENSE_IDS: i64 = 1 << 24;
@@ -1331,11 +1474,8 @@ impl Builder {
             create_stack: 0,
         });
         self.gb.push(GBuild {
-            state: S_UNDET,
             run_start: 0,
             run_proc: NONE,
-            sys_start: 0,
-            sys_thread: NONE,
             assist_start: i64::MIN,
             flush_mark: 0,
             flush_run: 0,
@@ -1365,7 +1505,7 @@ impl Builder {
         let n = self.ix.threads.len() as u32;
         let threads = &mut self.ix.threads;
         *self.thread_map.entry(id).or_insert_with(|| {
-            threads.push((id, Spans::default()));
+            threads.push((id, ProcSpans::default()));
             n
         })
     }
@@ -1426,6 +1566,9 @@ impl Builder {
             let tr = start0 as u32 + placed[j as usize];
             match p {
                 FIX_EDGE => ix.edges.tr[slot as usize] = tr,
+                p if p & FIX_THREAD != 0 => {
+                    ix.threads[(p & !FIX_THREAD) as usize].1.tr[slot as usize] = tr
+                }
                 p => ix.procs[p as usize].1.tr[slot as usize] = tr,
             }
         }
@@ -1535,12 +1678,11 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
             procs_counter: Counter::new(&["gomaxprocs"]),
             edges: Edges::default(),
             tasks: Vec::new(),
-            task_idx: FxHashMap::default(),
+            task_idx: IdMap::default(),
             task_lanes: 0,
             task_rows: Vec::new(),
             regions: Vec::new(),
             region_off: Vec::new(),
-            region_of_g: Vec::new(),
             logs: Vec::new(),
             log_text: Vec::new(),
             samples: Vec::new(),
@@ -1627,12 +1769,6 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
     // Close whatever is still open at the end of the trace.
     for g in 0..b.gb.len() as u32 {
         b.end_running(g, t1);
-        let bg = &mut b.gb[g as usize];
-        if bg.sys_thread != NONE {
-            let (m, s) = (bg.sys_thread, bg.sys_start);
-            bg.sys_thread = NONE;
-            b.ix.threads[m as usize].1.push(s, t1, g, 0);
-        }
         let open: Vec<_> = b.open_regions.remove(&g).unwrap_or_default();
         for (depth, (typ, task, start, stack)) in open.into_iter().enumerate() {
             b.ix.regions.push(Region {
@@ -2003,17 +2139,6 @@ impl Builder {
                 if from == S_RUNNING {
                     b.end_running(g, t);
                 }
-                if from == S_SYSCALL {
-                    let bg = &mut b.gb[g as usize];
-                    if bg.sys_thread != NONE {
-                        let m = bg.sys_thread;
-                        let s = bg.sys_start;
-                        bg.sys_thread = NONE;
-                        b.ix.threads[m as usize]
-                            .1
-                            .push(s, t, g, (to != S_RUNNING) as u32);
-                    }
-                }
                 // Entering states.
                 let mut new_span = NONE;
                 if to == S_RUNNING {
@@ -2023,12 +2148,12 @@ impl Builder {
                     bg.run_proc = p;
                     new_span = p;
                 }
-                if to == S_SYSCALL && rec.m >= 0 {
-                    let m = b.thread(rec.m);
-                    let bg = &mut b.gb[g as usize];
-                    bg.sys_start = start_t;
-                    bg.sys_thread = m;
-                }
+                // A syscall's span ends at the goroutine's next transition.
+                let new_sys = if to == S_SYSCALL && rec.m >= 0 {
+                    b.thread(rec.m)
+                } else {
+                    NONE
+                };
                 let new_edge =
                     (from == S_WAITING || from == S_NOTEXIST) && to == S_RUNNABLE && waker != g;
                 if new_edge {
@@ -2054,7 +2179,6 @@ impl Builder {
                     b.counts[from as usize] = b.counts[from as usize].saturating_sub(1);
                 }
                 b.counts[to as usize] += 1;
-                b.gb[g as usize].state = to;
                 let pos = b.push_tr(g, t, to, rec.reason, rec.stack);
                 if new_edge {
                     let slot = b.ix.edges.tr.len() as u32 - 1;
@@ -2078,6 +2202,15 @@ impl Builder {
                     *open = g;
                     *last_start = start_t;
                     b.fix.push((pos, p as u32, slot));
+                }
+                if new_sys != NONE {
+                    let sp = &mut b.ix.threads[new_sys as usize].1;
+                    let slot = sp.tr.len() as u32;
+                    sp.tr.push(u32::MAX);
+                    if from == S_UNDET {
+                        sp.at_start.push(slot);
+                    }
+                    b.fix.push((pos, FIX_THREAD | new_sys, slot));
                 }
                 b.count(t);
             }
@@ -2151,7 +2284,7 @@ impl Builder {
                 let g = b.lookup(rec.g).unwrap_or(NONE);
                 let typ = rec.s;
                 let n = b.ix.tasks.len() as u32;
-                let i = *b.ix.task_idx.entry(rec.x).or_insert(n);
+                let i = b.ix.task_idx.get_or_insert(rec.x, n);
                 if i == n {
                     b.ix.tasks.push(Task {
                         id: rec.x,
@@ -2283,10 +2416,13 @@ fn finish(mut b: Builder) -> Index {
         tr_t: &ix.tr_t,
         runs: &ix.runs,
         run_off: &ix.run_off,
+        tr_shape: &ix.tr_shape,
+        shapes: &ix.shapes,
         t0,
         t1,
     };
     let procs = &mut ix.procs;
+    let threads = &mut ix.threads;
     // Rows, ranges and the rest are independent: finish them side by side.
     std::thread::scope(|s| {
         s.spawn(move || {
@@ -2294,17 +2430,38 @@ fn finish(mut b: Builder) -> Index {
                 if !proc_sorted[i] {
                     sort_proc_spans(tv, sp);
                 }
-                let spans = proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g)| (s, e, g, 0));
+                let spans = proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g, _)| (s, e, g, 0));
                 sp.levels = build_levels(sp.len(), spans, t0, t1, LEVEL_MIN);
             }
             procs.sort_by_key(|p| p.0);
         });
         s.spawn(|| {
-            for (_, s) in ix.threads.iter_mut() {
-                s.sort();
-                s.build_levels(t0, t1, LEVEL_MIN);
+            for (_, sp) in threads.iter_mut() {
+                // Ordered by start, and whether spans overlap.
+                let flags = |sp: &ProcSpans| {
+                    let (mut prev, mut prev_end) = (i64::MIN, i64::MIN);
+                    let (mut sorted, mut disjoint, mut max_dur) = (true, true, 0);
+                    for (s, e, ..) in proc_spans(tv, sp, 0..sp.len()) {
+                        sorted &= prev <= s;
+                        disjoint &= prev_end <= s;
+                        (prev, prev_end) = (s, e);
+                        max_dur = max_dur.max(e - s);
+                    }
+                    (sorted, disjoint, max_dur)
+                };
+                let (mut sorted, mut disjoint, max_dur) = flags(sp);
+                if !sorted {
+                    sort_proc_spans(tv, sp);
+                    (sorted, disjoint, _) = flags(sp);
+                }
+                debug_assert!(sorted);
+                sp.disjoint = disjoint;
+                sp.max_dur = max_dur;
+                let spans = proc_spans(tv, sp, 0..sp.len())
+                    .map(|(s, e, g, n)| (s, e, g, tv.blocked_after(n)));
+                sp.levels = build_levels(sp.len(), spans, t0, t1, LEVEL_MIN);
             }
-            ix.threads.sort_by_key(|p| p.0);
+            threads.sort_by_key(|p| p.0);
             ix.gcount.build_level(t0, t1);
             ix.heap.build_level(t0, t1);
         });
@@ -2362,12 +2519,9 @@ fn finish(mut b: Builder) -> Index {
             }
         }
         ix.tasks.sort_unstable_by_key(|t| (t.start, t.id));
-        ix.task_idx = ix
-            .tasks
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.id, i as u32))
-            .collect();
+        for (i, t) in ix.tasks.iter().enumerate() {
+            ix.task_idx.set(t.id, i as u32);
+        }
         let mut lane_end: Vec<i64> = Vec::new();
         for t in &mut ix.tasks {
             let l = match lane_end.iter().position(|&e| e <= t.start) {
@@ -2398,7 +2552,6 @@ fn finish(mut b: Builder) -> Index {
         for i in 0..ng {
             roff[i + 1] += roff[i];
         }
-        ix.region_of_g = (0..ix.regions.len() as u32).collect();
         ix.region_off = roff;
         ix.logs.sort_by_key(|l| l.t);
         ix.samples.sort_by_key(|s| s.0);

@@ -401,7 +401,7 @@ fn tasks_regions_and_logs() {
     // Lanes carry each task's type and never overlap.
     let v = api::tile(&ix, "task:0", ix.t0, ix.t1, 100_000).unwrap();
     for (i, id) in v["id"].as_array().unwrap().iter().enumerate() {
-        let t = &ix.tasks[ix.task_idx[&id.as_u64().unwrap()] as usize];
+        let t = &ix.tasks[ix.task_idx.get(id.as_u64().unwrap()).unwrap() as usize];
         assert_eq!(v["name"][i], ix.strings.get(t.typ), "task {id}");
         assert!(!ix.strings.get(t.typ).is_empty());
     }
