@@ -81,8 +81,9 @@ impl GcAnalyzer {
         Self::default()
     }
 
-    /// Feeds the next event of the trace.
-    pub fn event(&mut self, ev: &Event<'_>) {
+    /// Feeds the next event of the trace. Returns the pause that this
+    /// event ends, if any, so a caller can act on pauses as they end.
+    pub fn event(&mut self, ev: &Event<'_>) -> Option<&Pause> {
         let t = ev.time();
         if !self.seen_any {
             self.seen_any = true;
@@ -94,18 +95,19 @@ impl GcAnalyzer {
         match kind {
             EventKind::Sync => self.last_sync = t,
             EventKind::RangeBegin | EventKind::RangeActive | EventKind::RangeEnd => {
-                let Some(r) = ev.range() else { return };
+                let r = ev.range()?;
                 match r.name {
-                    RangeName::Stw(k) => self.stw(kind, t, r.scope.id, k),
+                    RangeName::Stw(k) => return self.stw(kind, t, r.scope.id, k),
                     RangeName::GcMark => self.mark(kind, t),
                     _ => {}
                 }
             }
             _ => {}
         }
+        None
     }
 
-    fn stw(&mut self, kind: EventKind, t: Time, g: GoId, k: &[u8]) {
+    fn stw(&mut self, kind: EventKind, t: Time, g: GoId, k: &[u8]) -> Option<&Pause> {
         match kind {
             EventKind::RangeBegin => {
                 self.report.pauses.push(Pause {
@@ -115,15 +117,17 @@ impl GcAnalyzer {
                     goroutine: g,
                 });
                 self.open_pauses.push((g, self.report.pauses.len() - 1));
+                None
             }
             EventKind::RangeEnd => {
-                if let Some(i) = self.open_pauses.iter().position(|&(og, _)| og == g) {
-                    let (_, idx) = self.open_pauses.swap_remove(i);
-                    let p = &mut self.report.pauses[idx];
-                    p.duration = t - p.start;
-                }
+                // The goroutine that stopped the world starts it again.
+                let i = self.open_pauses.iter().position(|&(og, _)| og == g)?;
+                let (_, idx) = self.open_pauses.swap_remove(i);
+                let p = &mut self.report.pauses[idx];
+                p.duration = t - p.start;
+                Some(p)
             }
-            _ => {}
+            _ => None,
         }
     }
 

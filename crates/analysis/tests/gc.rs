@@ -4,7 +4,7 @@
 //! reader, for every corpus trace.
 
 use flate2::read::GzDecoder;
-use gotrace_analysis::gc::{GcAnalyzer, GcReport};
+use gotrace_analysis::gc::{GcAnalyzer, GcReport, Pause};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -79,13 +79,19 @@ fn from_reference(text: &str) -> (Vec<(String, i64, i64, i64)>, Vec<(i64, Option
     (pauses, cycles)
 }
 
-fn analyze(path: &Path) -> GcReport {
+/// The report, and the pauses `event` returned as they ended.
+fn analyze(path: &Path) -> (GcReport, Vec<Pause>) {
     let mut r = gotrace::Reader::open(path).unwrap();
     let mut a = GcAnalyzer::new();
+    let mut ended = Vec::new();
     while let Some(ev) = r.read_event().unwrap() {
-        a.event(&ev);
+        if let Some(p) = a.event(&ev) {
+            // A pause is handed out at the event that ends it.
+            assert_eq!(p.start + p.duration, ev.time(), "{p:?}");
+            ended.push(p.clone());
+        }
     }
-    a.finish()
+    (a.finish(), ended)
 }
 
 #[test]
@@ -110,7 +116,10 @@ fn pauses_and_gc_cycles_match_the_reference_event_stream_on_every_corpus_trace()
                 .read_to_string(&mut text)
                 .unwrap();
             let (want_pauses, want_cycles) = from_reference(&text);
-            let got = analyze(&t);
+            let (got, mut ended) = analyze(&t);
+            // The pauses handed out as they ended are the report's pauses.
+            ended.sort_by_key(|p| p.start);
+            assert_eq!(ended, got.pauses, "{ver}/{name}: pauses as they end");
             let got_pauses: Vec<_> = got
                 .pauses
                 .iter()

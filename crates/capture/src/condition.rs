@@ -9,8 +9,8 @@
 //!   DURATION.
 
 use crate::record::{BoxError, Trigger};
-use gotrace::{EventKind, GoId, RangeName, Reader, Time};
-use std::collections::HashMap;
+use gotrace::{Reader, Time};
+use gotrace_analysis::gc::GcAnalyzer;
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
@@ -47,27 +47,16 @@ pub fn longest_stw(path: &Path) -> Result<Option<StwPause>, gotrace::Error> {
 /// Returns whether it stopped early.
 fn scan_stw(path: &Path, f: &mut dyn FnMut(StwPause) -> bool) -> Result<bool, gotrace::Error> {
     let mut r = Reader::open(path)?;
-    // A goroutine stops the world and starts it again itself.
-    let mut open: HashMap<GoId, (Time, String)> = HashMap::new();
+    // The GC analysis pairs the ranges; it keeps only a few bytes a pause.
+    let mut gc = GcAnalyzer::new();
     while let Some(ev) = r.read_event()? {
-        let k = ev.kind();
-        if k != EventKind::RangeBegin && k != EventKind::RangeEnd {
-            continue;
-        }
-        let Some(range) = ev.range() else { continue };
-        let RangeName::Stw(kind) = range.name else {
-            continue;
-        };
-        let g = ev.goroutine();
-        if k == EventKind::RangeBegin {
-            open.insert(g, (ev.time(), String::from_utf8_lossy(kind).into_owned()));
-        } else if let Some((start, kind)) = open.remove(&g) {
-            let duration = Duration::from_nanos(ev.time().saturating_sub(start).max(0) as u64);
-            if f(StwPause {
-                kind,
-                start,
-                duration,
-            }) {
+        if let Some(p) = gc.event(&ev) {
+            let pause = StwPause {
+                kind: p.kind.clone(),
+                start: p.start,
+                duration: Duration::from_nanos(p.duration.max(0) as u64),
+            };
+            if f(pause) {
                 return Ok(true);
             }
         }

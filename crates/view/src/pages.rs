@@ -214,7 +214,10 @@ pub fn analyze(path: &Path) -> Result<Analyses, String> {
         let summary = scope.spawn(move || summarize(&mut r1).map_err(fail));
         let profiles = scope.spawn(move || BlockingProfiler::new().read_all(&mut r2).map_err(fail));
         let mut gc = GcAnalyzer::new();
-        let gc = each_event(path, |ev| gc.event(ev)).map(|()| gc.finish());
+        let gc = each_event(path, |ev| {
+            gc.event(ev);
+        })
+        .map(|()| gc.finish());
         Ok(Analyses {
             summary: join(summary)?,
             profiles: join(profiles)?,

@@ -405,7 +405,9 @@ async fn gc_matches_the_report() {
     for name in ["gc.trace", "net.trace"] {
         let (app, _) = app(name);
         let mut g = GcAnalyzer::new();
-        events(name, |ev| g.event(ev));
+        events(name, |ev| {
+            g.event(ev);
+        });
         let r = g.finish();
         let v = get(&app, "/api/pages/gc").await;
         assert_eq!(v["pauses"].as_array().unwrap().len(), r.pauses.len());
