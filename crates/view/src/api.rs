@@ -249,17 +249,17 @@ fn counter_tile(ix: &Index, c: &Counter, a: i64, b: i64, px: u32) -> Value {
     for i in lo..hi.max(lo) {
         let t = c.t.get(i).max(a);
         let bucket = (t - a) / px_ns;
-        let vals = &c.v[i * c.n..(i + 1) * c.n];
+        let vals = (0..c.n).map(|j| c.v.get(i * c.n + j));
         if bucket == cur_bucket {
-            for (j, v) in vals.iter().enumerate() {
+            for (j, v) in vals.enumerate() {
                 let last = vs[j].last_mut().unwrap();
-                *last = (*last).max(*v);
+                *last = (*last).max(v);
             }
         } else {
             cur_bucket = bucket;
             ts.push(t - ix.t0);
-            for (j, v) in vals.iter().enumerate() {
-                vs[j].push(*v);
+            for (j, v) in vals.enumerate() {
+                vs[j].push(v);
             }
         }
     }

@@ -887,12 +887,67 @@ impl SpanRow for ProcRow<'_> {
     }
 }
 
+/// Counter values: u16 while every value is a whole number that fits
+/// (goroutine counts: 8 bytes a sample instead of 16), else f32.
+#[derive(Default)]
+pub struct CounterVals {
+    small: Vec<u16>,
+    big: Option<Vec<f32>>,
+}
+
+impl CounterVals {
+    #[inline]
+    pub fn get(&self, i: usize) -> f32 {
+        match &self.big {
+            Some(b) => b[i],
+            None => self.small[i] as f32,
+        }
+    }
+    #[inline]
+    fn fits(v: f32) -> bool {
+        (0.0..65535.0).contains(&v) && v.fract() == 0.0
+    }
+    fn widen(&mut self) {
+        self.big = Some(self.small.iter().map(|&x| x as f32).collect());
+        self.small = Vec::new();
+    }
+    #[inline]
+    fn push(&mut self, v: f32) {
+        if self.big.is_none() && !Self::fits(v) {
+            self.widen();
+        }
+        match &mut self.big {
+            Some(b) => b.push(v),
+            None => self.small.push(v as u16),
+        }
+    }
+    #[inline]
+    fn set(&mut self, i: usize, v: f32) {
+        if self.big.is_none() && !Self::fits(v) {
+            self.widen();
+        }
+        match &mut self.big {
+            Some(b) => b[i] = v,
+            None => self.small[i] = v as u16,
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.big.as_ref().map_or(self.small.len(), Vec::len)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn bytes(&self) -> usize {
+        self.small.len() * 2 + self.big.as_ref().map_or(0, |b| b.len() * 4)
+    }
+}
+
 /// A step-function counter with several series sharing sample times.
 #[derive(Default)]
 pub struct Counter {
     pub t: TimeCol,
-    /// `v[i * n + j]` is series j at sample i.
-    pub v: Vec<f32>,
+    /// `v.get(i * n + j)` is series j at sample i.
+    pub v: CounterVals,
     pub n: usize,
     pub names: Vec<&'static str>,
     last_t: i64,
@@ -920,38 +975,53 @@ impl Counter {
         let mut l = Counter::new(&self.names);
         l.quantum = quantum;
         let mut cur = i64::MIN;
-        for i in 0..self.t.len() {
-            let t = self.t.get(i);
-            let vals = &self.v[i * self.n..(i + 1) * self.n];
+        for (i, t) in self.t.iter().enumerate() {
             let bucket = (t - t0) / quantum;
             if bucket == cur {
                 let k = l.v.len() - self.n;
-                for (j, v) in vals.iter().enumerate() {
-                    l.v[k + j] = l.v[k + j].max(*v);
+                for j in 0..self.n {
+                    let v = self.v.get(i * self.n + j);
+                    l.v.set(k + j, l.v.get(k + j).max(v));
                 }
             } else {
                 cur = bucket;
                 l.t.push(t);
-                l.v.extend_from_slice(vals);
+                for j in 0..self.n {
+                    l.v.push(self.v.get(i * self.n + j));
+                }
             }
         }
         self.level = Some(Box::new(l));
     }
     fn set(&mut self, t: i64, vals: &[f32]) {
-        if self.last_t != i64::MIN && t - self.last_t < COUNTER_QUANTUM {
-            let k = self.v.len() - self.n;
-            self.v[k..].copy_from_slice(vals);
+        if !self.starts_sample(t) {
+            self.set_last(vals);
             return;
         }
         self.last_t = t;
         self.t.push(t);
-        self.v.extend_from_slice(vals);
+        for &v in vals {
+            self.v.push(v);
+        }
+    }
+    /// Whether a value set at `t` starts a new sample (else it replaces
+    /// the last one's).
+    #[inline]
+    fn starts_sample(&self, t: i64) -> bool {
+        self.last_t == i64::MIN || t - self.last_t >= COUNTER_QUANTUM
+    }
+    fn set_last(&mut self, vals: &[f32]) {
+        let k = self.v.len() - self.n;
+        for (j, &v) in vals.iter().enumerate() {
+            self.v.set(k + j, v);
+        }
     }
     fn last(&self) -> Vec<f32> {
         if self.t.is_empty() {
             vec![0.0; self.n]
         } else {
-            self.v[self.v.len() - self.n..].to_vec()
+            let k = self.v.len() - self.n;
+            (0..self.n).map(|j| self.v.get(k + j)).collect()
         }
     }
 }
@@ -1430,12 +1500,15 @@ struct Builder {
     proc_sorted: Vec<bool>,
     run_g: Vec<u32>,
     proc_map: FxHashMap<i64, u32>,
+    proc_dense: Vec<u32>,
     thread_map: FxHashMap<i64, u32>,
     /// Interned names of the GC ranges, mark assist, sweep and mark phase.
     name_assist: u32,
     name_sweep: u32,
     name_mark: u32,
     shape_map: FxHashMap<(u8, u8, u32), u32>,
+    /// 4096 (key, shape) slots; u64::MAX is no key.
+    shape_cache: Vec<(u64, u32)>,
     counts: [u64; 6],
     gc_start: Option<i64>,
     stw_start: Option<(i64, u32)>,
@@ -1484,6 +1557,23 @@ impl Builder {
     }
 
     fn proc(&mut self, id: i64) -> u32 {
+        // Ps are numbered from 0: an array, not a hash, for the common case.
+        if let Some(&p) = self.proc_dense.get(id as usize) {
+            if p != NONE {
+                return p;
+            }
+        }
+        let p = self.proc_slow(id);
+        if (0..1024).contains(&id) {
+            if self.proc_dense.len() <= id as usize {
+                self.proc_dense.resize(id as usize + 1, NONE);
+            }
+            self.proc_dense[id as usize] = p;
+        }
+        p
+    }
+
+    fn proc_slow(&mut self, id: i64) -> u32 {
         let n = self.ix.procs.len() as u32;
         let procs = &mut self.ix.procs;
         let (open, sorted) = (&mut self.proc_open, &mut self.proc_sorted);
@@ -1579,7 +1669,21 @@ impl Builder {
         self.pend.clear();
     }
 
+    #[inline]
     fn shape(&mut self, state: u8, reason: u8, stack: u32) -> u32 {
+        // A direct-mapped cache in front of the map: few shapes recur.
+        let key = (state as u64) << 40 | (reason as u64) << 32 | stack as u64;
+        let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize;
+        let (k, v) = self.shape_cache[slot];
+        if k == key {
+            return v;
+        }
+        let v = self.shape_slow(state, reason, stack);
+        self.shape_cache[slot] = (key, v);
+        v
+    }
+
+    fn shape_slow(&mut self, state: u8, reason: u8, stack: u32) -> u32 {
         let n = self.ix.shapes.len() as u32;
         let shapes = &mut self.ix.shapes;
         *self
@@ -1608,17 +1712,39 @@ impl Builder {
         self.pend.len() as u32 - 1
     }
 
-    fn count(&mut self, t: i64) {
+    /// Goroutine counts now, as `gcount` keeps them.
+    fn counts(&self) -> [f32; 4] {
         let c = self.counts;
-        self.ix.gcount.set(
-            t,
-            &[
-                c[S_RUNNING as usize] as f32,
-                c[S_RUNNABLE as usize] as f32,
-                c[S_WAITING as usize] as f32,
-                c[S_SYSCALL as usize] as f32,
-            ],
-        );
+        [
+            c[S_RUNNING as usize] as f32,
+            c[S_RUNNABLE as usize] as f32,
+            c[S_WAITING as usize] as f32,
+            c[S_SYSCALL as usize] as f32,
+        ]
+    }
+
+    /// Before a transition at `t` changes the counts: the last value set
+    /// within a sample's quantum wins, so values are written only when
+    /// the next sample starts (or at the end), not at every transition.
+    #[inline]
+    fn count_before(&mut self, t: i64) {
+        if self.ix.gcount.starts_sample(t) {
+            self.finish_count();
+            let c = &mut self.ix.gcount;
+            c.last_t = t;
+            c.t.push(t);
+            for _ in 0..c.n {
+                c.v.push(0.0);
+            }
+        }
+    }
+
+    /// Writes the open sample's values.
+    fn finish_count(&mut self) {
+        if !self.ix.gcount.t.is_empty() {
+            let v = self.counts();
+            self.ix.gcount.set_last(&v);
+        }
     }
 
     /// Keeps a finished range (16 bytes while they pile up, not 24: sweeps
@@ -1698,11 +1824,13 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
         proc_sorted: Vec::new(),
         run_g: Vec::new(),
         proc_map: FxHashMap::default(),
+        proc_dense: Vec::new(),
         thread_map: FxHashMap::default(),
         name_assist: 0,
         name_sweep: 0,
         name_mark: 0,
         shape_map: FxHashMap::default(),
+        shape_cache: vec![(u64::MAX, 0); 4096],
         counts: [0; 6],
         gc_start: None,
         stw_start: None,
@@ -1804,6 +1932,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
         }
         eprintln!("pass done at {:.2?}", started.elapsed());
     }
+    b.finish_count();
     let last = b.ix.gcount.last();
     b.ix.gcount.set(t1 + COUNTER_QUANTUM, &last);
     b.flush();
@@ -2122,6 +2251,7 @@ impl Builder {
         let t = rec.t;
         match rec.kind {
             RK_TR => {
+                b.count_before(t);
                 let g = b.g(rec.id, t);
                 let (from, to) = (rec.from, rec.to);
                 {
@@ -2212,7 +2342,6 @@ impl Builder {
                     }
                     b.fix.push((pos, FIX_THREAD | new_sys, slot));
                 }
-                b.count(t);
             }
             RK_METRIC => match rec.sub {
                 0 | 1 => {
