@@ -253,6 +253,15 @@ impl StackCol {
     fn reserve(&mut self, n: usize) {
         self.small.reserve(n);
     }
+    fn extend(&mut self, v: &[u32]) {
+        if self.big.is_none() && v.iter().all(|&x| x < u16::MAX as u32) {
+            self.small.extend(v.iter().map(|&x| x as u16));
+        } else {
+            for &x in v {
+                self.push(x);
+            }
+        }
+    }
     pub fn bytes(&self) -> usize {
         self.small.len() * 2 + self.big.as_ref().map_or(0, |b| b.len() * 4)
     }
@@ -784,6 +793,11 @@ fn proc_spans<'a>(
         let mut seg = 0usize;
         let mut at = sp.at_start.partition_point(|&j| (j as usize) < range.start);
         let from = range.start;
+        // Once many spans fall in one segment, a table from its transitions
+        // to their runs replaces a binary search per span (finishing a 1 GB
+        // trace's rows walks tens of millions of spans).
+        let mut run_of: Vec<u16> = Vec::new();
+        let (mut filled, mut searches) = (usize::MAX, 0u32);
         sp.tr[range].iter().enumerate().map(move |(i, &tr)| {
             let i = from + i;
             // Transitions of one segment are contiguous and spans go
@@ -794,13 +808,34 @@ fn proc_spans<'a>(
                     .seg_first_run
                     .partition_point(|&r| ix.flush_runs[r as usize].0 <= tr)
                     - 1;
+                searches = 0;
             }
             let lo = ix.seg_first_run[seg] as usize;
             let hi = ix
                 .seg_first_run
                 .get(seg + 1)
                 .map_or(ix.flush_runs.len(), |&r| r as usize);
-            let k = lo + ix.flush_runs[lo..hi].partition_point(|r| r.0 <= tr) - 1;
+            let seg_start = first(seg);
+            if filled != seg && searches >= 256 {
+                let seg_end = ix.flush_runs.get(hi).map_or(ix.tr_t.len() as u32, |r| r.0);
+                run_of.clear();
+                run_of.resize((seg_end - seg_start) as usize, 0);
+                for r in lo..hi {
+                    let end = ix
+                        .flush_runs
+                        .get(r + 1)
+                        .map_or(ix.tr_t.len() as u32, |x| x.0);
+                    let (a, b) = (ix.flush_runs[r].0 - seg_start, end - seg_start);
+                    run_of[a as usize..b as usize].fill((r - lo) as u16);
+                }
+                filled = seg;
+            }
+            let k = if filled == seg {
+                lo + run_of[(tr - seg_start) as usize] as usize
+            } else {
+                searches += 1;
+                lo + ix.flush_runs[lo..hi].partition_point(|r| r.0 <= tr) - 1
+            };
             let g = ix.flush_runs[k].1;
             let run_end = ix
                 .flush_runs
@@ -1467,6 +1502,7 @@ struct GBuild {
 }
 
 struct Pend {
+    /// The goroutine (its run within the segment, once `flush` groups them).
     g: u32,
     t: i64,
     shape: u32,
@@ -1491,6 +1527,9 @@ struct Builder {
     open_regions: FxHashMap<u32, Vec<(u32, u64, i64, u32)>>,
     gb: Vec<GBuild>,
     pend: Vec<Pend>,
+    /// `flush`'s scratch, kept between flushes: per run, its length and
+    /// then its next slot; per transition, its shape and new position.
+    flush_buf: (Vec<u32>, Vec<u32>, Vec<u32>),
     /// Proc spans and edges waiting for their transition's final index:
     /// (position in `pend`, proc or FIX_EDGE, span or edge).
     fix: Vec<(u32, u32, u32)>,
@@ -1611,9 +1650,10 @@ impl Builder {
         // in order of first appearance (a comparison sort cost 10% of the build).
         let mark = seg + 1;
         self.ix.seg_first_run.push(self.ix.flush_runs.len() as u32);
-        let mut run_len: Vec<u32> = Vec::new();
+        let run_len = &mut self.flush_buf.0;
+        run_len.clear();
         let first_run = self.ix.flush_runs.len();
-        for p in &self.pend {
+        for p in self.pend.iter_mut() {
             let gb = &mut self.gb[p.g as usize];
             if gb.flush_mark != mark {
                 gb.flush_mark = mark;
@@ -1622,32 +1662,37 @@ impl Builder {
                 self.run_g.push(p.g);
             }
             run_len[gb.flush_run as usize] += 1;
+            // From here on, the transition's run within the segment.
+            p.g = gb.flush_run;
         }
         let ix = &mut self.ix;
         let start0 = ix.tr_t.len();
-        let mut next = Vec::with_capacity(run_len.len());
+        // Each run's next free slot, from its start.
         let mut at = 0u32;
-        for (r, &len) in run_len.iter().enumerate() {
+        for (r, len) in run_len.iter_mut().enumerate() {
             ix.runs.push(Run {
                 seg,
                 start: start0 as u32 + at,
-                len,
+                len: *len,
             });
             ix.flush_runs
                 .push((start0 as u32 + at, self.run_g[first_run + r]));
-            next.push(at);
-            at += len;
+            let l = *len;
+            *len = at;
+            at += l;
         }
-        debug_assert_eq!(ix.flush_runs.len() - first_run, run_len.len());
+        let next = run_len;
         let n = self.pend.len();
-        let mut shapes = vec![0u32; n];
-        let mut placed = vec![0u32; n];
+        let (shapes, placed) = (&mut self.flush_buf.1, &mut self.flush_buf.2);
+        shapes.clear();
+        shapes.resize(n, 0);
+        placed.clear();
+        placed.resize(n, 0);
         ix.tr_t.resize(start0 + n, 0);
         let tr_t = &mut ix.tr_t[start0..];
         for (j, p) in self.pend.iter().enumerate() {
-            let r = self.gb[p.g as usize].flush_run as usize;
-            let i = next[r] as usize;
-            next[r] += 1;
+            let i = next[p.g as usize] as usize;
+            next[p.g as usize] += 1;
             tr_t[i] = (p.t - base) as u32;
             shapes[i] = p.shape;
             placed[j] = i as u32;
@@ -1663,9 +1708,7 @@ impl Builder {
             }
         }
         self.fix.clear();
-        for v in shapes {
-            ix.tr_shape.push(v);
-        }
+        ix.tr_shape.extend(shapes);
         self.pend.clear();
     }
 
@@ -1819,6 +1862,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
         ranges_full: Default::default(),
         open_regions: FxHashMap::default(),
         pend: Vec::with_capacity(SEG_LEN),
+        flush_buf: Default::default(),
         fix: Vec::new(),
         proc_open: Vec::new(),
         proc_sorted: Vec::new(),
@@ -1867,15 +1911,19 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
         let back = std::thread::Builder::new()
             .name("gotrace-view-index".into())
             .spawn_scoped(s, move || {
+                let (at, ticks) = (std::time::Instant::now(), thread_ticks());
                 for batch in rx {
                     b.apply_batch(&batch);
                     let _ = back_tx.send(batch);
                 }
+                debug_time("index thread", at, ticks);
                 b
             })
             .expect("spawning the index thread");
         let mut front = front;
+        let (at, ticks) = (std::time::Instant::now(), thread_ticks());
         let res = front.read_all(&mut r, total, tx, back_rx, progress);
+        debug_time("reading thread", at, ticks);
         let b = match back.join() {
             Ok(b) => b,
             Err(p) => std::panic::resume_unwind(p),
@@ -1963,32 +2011,34 @@ const RN_SWEEP: u8 = 2;
 const RN_ASSIST: u8 = 3;
 
 /// One event reduced to what the index needs, its stacks and strings
-/// already interned. Fields mean different things per kind (see `Front`).
+/// already interned (48 bytes: one per event is written by the reading
+/// thread and read by the index thread). Fields mean different things per
+/// kind (see `Front::read_all`).
 #[derive(Clone, Copy, Default)]
 struct Rec {
     t: i64,
-    /// The resource (goroutine, label's or range's scope).
+    /// The resource (goroutine, label's or range's scope); a task's
+    /// parent; a log message's offset in the batch text and its length
+    /// (low and high 32 bits).
     id: i64,
     /// The event's goroutine.
     g: i64,
-    /// The event's P; a task's parent; a log message's offset in the batch text.
-    p: i64,
-    /// The event's M; a log message's length.
-    m: i64,
-    /// A metric's value; a task's ID; a region's or log's task.
+    /// A metric's value; a task's ID; a region's or log's task. For a
+    /// transition, what its new state needs: the event's P (running), its
+    /// thread (syscall) or a new goroutine's creation stack (runnable).
     x: u64,
     stack: u32,
-    /// A new goroutine's creation stack.
-    stack2: u32,
     /// An interned string: a goroutine's start function, a label, a type,
     /// a log category, a stop-the-world's name.
     s: u32,
     kind: u8,
+    /// Per kind; a transition's reason.
     sub: u8,
     from: u8,
     to: u8,
-    reason: u8,
 }
+
+const _: () = assert!(std::mem::size_of::<Rec>() == 48);
 
 const BATCH: usize = 4096;
 
@@ -2131,17 +2181,20 @@ impl Front {
                         Some(&f) if named => self.stacks.frames[f as usize].func,
                         _ => NONE,
                     };
-                    rec.reason = self.reason(st.reason);
+                    rec.sub = self.reason(st.reason);
                     rec.kind = RK_TR;
                     rec.id = st.resource.id;
                     rec.g = ev.goroutine();
-                    rec.p = ev.proc();
-                    rec.m = ev.thread();
                     rec.from = from as u8;
                     rec.to = to as u8;
-                    if from == GoState::NotExist && to == GoState::Runnable && rec.g != rec.id {
-                        rec.stack2 = self.stack(ev.stack());
-                    }
+                    rec.x = match to {
+                        GoState::Running => ev.proc() as u64,
+                        GoState::Syscall => ev.thread() as u64,
+                        GoState::Runnable if from == GoState::NotExist && rec.g != rec.id => {
+                            self.stack(ev.stack()) as u64
+                        }
+                        _ => 0,
+                    };
                 }
                 EventKind::Metric => {
                     let m = ev.metric().unwrap();
@@ -2194,7 +2247,7 @@ impl Front {
                     rec.g = ev.goroutine();
                     rec.s = self.str(tk.typ);
                     rec.x = tk.id;
-                    rec.p = tk.parent as i64;
+                    rec.id = tk.parent as i64;
                 }
                 EventKind::RegionBegin | EventKind::RegionEnd => {
                     let rg = ev.region().unwrap();
@@ -2220,8 +2273,7 @@ impl Front {
                     rec.x = l.task;
                     rec.s = cat;
                     rec.stack = self.stack(ev.stack());
-                    rec.p = batch.text.len() as i64;
-                    rec.m = l.message.len() as i64;
+                    rec.id = batch.text.len() as i64 | (l.message.len() as i64) << 32;
                     batch.text.extend_from_slice(l.message);
                 }
                 _ => continue,
@@ -2272,15 +2324,16 @@ impl Builder {
                 // Entering states.
                 let mut new_span = NONE;
                 if to == S_RUNNING {
-                    let p = if rec.p >= 0 { b.proc(rec.p) } else { NONE };
+                    let p = rec.x as i64;
+                    let p = if p >= 0 { b.proc(p) } else { NONE };
                     let bg = &mut b.gb[g as usize];
                     bg.run_start = start_t;
                     bg.run_proc = p;
                     new_span = p;
                 }
                 // A syscall's span ends at the goroutine's next transition.
-                let new_sys = if to == S_SYSCALL && rec.m >= 0 {
-                    b.thread(rec.m)
+                let new_sys = if to == S_SYSCALL && rec.x as i64 >= 0 {
+                    b.thread(rec.x as i64)
                 } else {
                     NONE
                 };
@@ -2302,14 +2355,15 @@ impl Builder {
                     if from == S_NOTEXIST {
                         let gr = &mut b.ix.goroutines[g as usize];
                         gr.creator = waker;
-                        gr.create_stack = rec.stack2;
+                        // A creation is into runnable: `x` is the creation stack.
+                        gr.create_stack = rec.x as u32;
                     }
                 }
                 if from != S_UNDET {
                     b.counts[from as usize] = b.counts[from as usize].saturating_sub(1);
                 }
                 b.counts[to as usize] += 1;
-                let pos = b.push_tr(g, t, to, rec.reason, rec.stack);
+                let pos = b.push_tr(g, t, to, rec.sub, rec.stack);
                 if new_edge {
                     let slot = b.ix.edges.tr.len() as u32 - 1;
                     b.fix.push((pos, FIX_EDGE, slot));
@@ -2417,7 +2471,7 @@ impl Builder {
                 if i == n {
                     b.ix.tasks.push(Task {
                         id: rec.x,
-                        parent: rec.p as u64,
+                        parent: rec.id as u64,
                         typ,
                         start: b.ix.t0,
                         end: i64::MAX,
@@ -2478,7 +2532,8 @@ impl Builder {
             }
             RK_LOG => {
                 let g = b.lookup(rec.g).unwrap_or(NONE);
-                let msg = &text[rec.p as usize..(rec.p + rec.m) as usize];
+                let (off, len) = (rec.id as u32 as usize, (rec.id >> 32) as usize);
+                let msg = &text[off..off + len];
                 let off = b.ix.log_text.len() as u32;
                 b.ix.log_text.extend_from_slice(msg);
                 b.ix.logs.push(LogRec {
@@ -2496,10 +2551,31 @@ impl Builder {
     }
 }
 
+/// This thread's CPU time in clock ticks, where Linux tells it.
+fn thread_ticks() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/stat")
+        .ok()
+        .and_then(|st| {
+            let f: Vec<&str> = st.rsplit(')').next()?.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0)
+}
+
+/// With GOTRACE_VIEW_DEBUG set, how long a part of the build took, and
+/// the CPU time its thread spent since `ticks`.
+fn debug_time(what: &str, since: std::time::Instant, ticks: u64) {
+    if std::env::var_os("GOTRACE_VIEW_DEBUG").is_some() {
+        let cpu = thread_ticks() - ticks;
+        eprintln!("{what}: {:.2?} ({cpu} ticks CPU)", since.elapsed());
+    }
+}
+
 fn finish(mut b: Builder) -> Index {
     // Free the builder's scratch before the finishing sorts allocate.
     b.gb = Vec::new();
     b.pend = Vec::new();
+    b.flush_buf = Default::default();
     let ix = &mut b.ix;
     let ng = ix.goroutines.len();
     // CSR of runs by goroutine (runs are in segment order already).
@@ -2553,8 +2629,10 @@ fn finish(mut b: Builder) -> Index {
     let procs = &mut ix.procs;
     let threads = &mut ix.threads;
     // Rows, ranges and the rest are independent: finish them side by side.
+    let (at, ticks) = (std::time::Instant::now(), thread_ticks());
     std::thread::scope(|s| {
         s.spawn(move || {
+            let (at, ticks) = (std::time::Instant::now(), thread_ticks());
             for (i, (_, sp)) in procs.iter_mut().enumerate() {
                 if !proc_sorted[i] {
                     sort_proc_spans(tv, sp);
@@ -2563,8 +2641,10 @@ fn finish(mut b: Builder) -> Index {
                 sp.levels = build_levels(sp.len(), spans, t0, t1, LEVEL_MIN);
             }
             procs.sort_by_key(|p| p.0);
+            debug_time("procs", at, ticks);
         });
         s.spawn(|| {
+            let (at, ticks) = (std::time::Instant::now(), thread_ticks());
             for (_, sp) in threads.iter_mut() {
                 // Ordered by start, and whether spans overlap.
                 let flags = |sp: &ProcSpans| {
@@ -2593,8 +2673,10 @@ fn finish(mut b: Builder) -> Index {
             threads.sort_by_key(|p| p.0);
             ix.gcount.build_level(t0, t1);
             ix.heap.build_level(t0, t1);
+            debug_time("threads+counters", at, ticks);
         });
         s.spawn(|| {
+            let (at, ticks) = (std::time::Instant::now(), thread_ticks());
             let remap = |i: usize, g: u32| match (i, new_index.get(g as usize)) {
                 (2, Some(&p)) => p,
                 _ => g,
@@ -2616,6 +2698,7 @@ fn finish(mut b: Builder) -> Index {
                 ix.ranges[i].sort();
                 ix.ranges[i].build_levels(t0, t1, LEVEL_MIN);
             }
+            debug_time("ranges", at, ticks);
         });
         // Groups, tasks and their lanes, regions, logs and samples.
         // Groups by start function.
@@ -2684,6 +2767,7 @@ fn finish(mut b: Builder) -> Index {
         ix.region_off = roff;
         ix.logs.sort_by_key(|l| l.t);
         ix.samples.sort_by_key(|s| s.0);
+        debug_time("groups, tasks, regions, logs", at, ticks);
     });
     b.ix
 }
