@@ -643,54 +643,6 @@ impl Merge {
         Ok(step)
     }
 
-    /// Advances a run of the root M's events into `out` while each goes
-    /// straight out ([`Ordering::advance_fast`]) and the M stays earliest
-    /// and due before `cpu_time`: usually the same M goes on being earliest
-    /// for hundreds of events, which then need no frontier upkeep and keep
-    /// the thread's context at hand. Returns how many it advanced and
-    /// whether it stopped at an event the fast path declines (the root's
-    /// next event, to go through [`Merge::advance`]). The frontier is left
-    /// as [`Merge::try_advance`] would leave it after the same events.
-    #[inline(always)]
-    fn advance_run(
-        &mut self,
-        order: &mut Ordering,
-        g: &mut Generation,
-        out: &mut [EventData],
-        cpu_time: Time,
-        last_ts: &mut Time,
-    ) -> std::result::Result<(usize, bool), (usize, Error)> {
-        debug_assert!(!self.frontier.is_empty() && self.frontier[0].time <= cpu_time);
-        if self.root_limit == Time::MIN {
-            // The frontier is a valid heap whenever the limit is unknown.
-            self.root_limit = children_min(&self.frontier);
-        }
-        let limit = self.root_limit;
-        let ci = self.frontier[0].ci;
-        debug_assert!(ci < self.cursors.len());
-        // SAFETY: frontier entries index `cursors`.
-        let bc = unsafe { self.cursors.get_unchecked_mut(ci) };
-        let (k, res) = run_m(bc, order, g, out, limit.min(cpu_time), last_ts);
-        match res {
-            Run::Declined | Run::Later => {
-                let t = bc.ev.time;
-                // SAFETY: the frontier is not empty.
-                unsafe { self.frontier.get_unchecked_mut(0) }.time = t;
-                if t > limit {
-                    sift_down(&mut self.frontier, 0);
-                    self.root_limit = children_min(&self.frontier);
-                }
-                Ok((k, matches!(res, Run::Declined)))
-            }
-            Run::Done => {
-                heap_remove(&mut self.frontier, 0);
-                self.root_limit = Time::MIN;
-                Ok((k, false))
-            }
-            Run::Err(e) => Err((k, e)),
-        }
-    }
-
     #[cold]
     fn stuck_error(&self, g: &Generation, version: Version) -> Error {
         let mut msg = format!(
@@ -713,69 +665,121 @@ impl Merge {
     }
 }
 
-/// How [`run_m`] stopped.
-enum Run {
-    /// At an event the fast path declines, or with `out` full.
+/// Why [`run_frontier`] stopped.
+enum Stop {
+    /// `out` is full.
+    Full,
+    /// The earliest M's next event, due at or before `cpu_time`, is one
+    /// the fast path declines: it is for [`Merge::advance`]. `out` has room.
     Declined,
-    /// At an event due after the run's time limit.
+    /// No event is due before the next CPU sample, or none is left.
     Later,
-    /// The M has no events left in the generation.
-    Done,
     /// The trace is broken.
     Err(Error),
 }
 
-/// Advances `bc`'s events into `out` while [`Ordering::advance_fast_ctx`]
-/// takes them and the next one is due at or before `stop`, keeping the
-/// thread's context in hand and storing it once at the end. Returns how
-/// many it advanced; `bc.ev` is then the M's next event unless the run
-/// ended with [`Run::Done`] or an error. Times in `out` are made strictly
-/// increasing from `last_ts` on, as the reference does.
+/// Advances events into `out` for as long as the earliest M's next event
+/// goes straight out ([`Ordering::advance_fast_ctx`]) and is due at or
+/// before `cpu_time`, in the order [`Merge::advance`] would (it leaves the
+/// frontier as that would after the same events). Usually the same M goes
+/// on being earliest for a run of events, which then need no frontier
+/// upkeep and keep the thread's context at hand, stored back once at the
+/// end of the run. Times in `out` are made strictly increasing from
+/// `last_ts` on, as the reference does. Returns how many events it wrote.
 #[inline(never)]
-fn run_m(
-    bc: &mut BatchCursor,
+fn run_frontier(
+    mg: &mut Merge,
     order: &mut Ordering,
     g: &mut Generation,
     out: &mut [EventData],
-    stop: Time,
+    cpu_time: Time,
     last_ts: &mut Time,
-) -> (usize, Run) {
-    let Some(mut cur) = order.thread_ctx(bc.m, bc.slot) else {
-        return (0, Run::Declined);
-    };
+) -> (usize, Stop) {
     let mut ts = *last_ts;
     let mut k = 0;
-    let end = loop {
-        let Some(o) = out.get_mut(k) else {
-            break Run::Declined;
-        };
-        if !order.advance_fast_ctx(&bc.ev, &mut g.table, &mut cur, g.gen, o) {
-            break Run::Declined;
+    let stop = 'runs: loop {
+        if k == out.len() {
+            break Stop::Full;
         }
-        // The reference checks table references as it yields each event.
-        if bc.ev_off >= bc.checked_to && !ids_exist(&bc.ev, &g.table, g.known) {
-            if let Err(e) = validate_ids(&bc.ev, g, g.table.bytes.offset + bc.ev_off as u64) {
-                break Run::Err(e);
+        let Some(&root) = mg.frontier.first() else {
+            break Stop::Later;
+        };
+        if root.time > cpu_time {
+            break Stop::Later;
+        }
+        if mg.root_limit == Time::MIN {
+            // The frontier is a valid heap whenever the limit is unknown,
+            // and its root stays put while its time stays at or below its
+            // children's (ties keep the root in place).
+            mg.root_limit = children_min(&mg.frontier);
+        }
+        let limit = mg.root_limit;
+        let run_stop = limit.min(cpu_time);
+        debug_assert!(root.ci < mg.cursors.len());
+        // SAFETY: frontier entries index `cursors`.
+        let bc = unsafe { mg.cursors.get_unchecked_mut(root.ci) };
+        let Some(mut cur) = order.thread_ctx(bc.m, bc.slot) else {
+            break Stop::Declined;
+        };
+        // One M's run: every exit stores `cur` back.
+        let end = loop {
+            let Some(o) = out.get_mut(k) else {
+                break Some(Stop::Full);
+            };
+            if !order.advance_fast_ctx(&bc.ev, &mut g.table, &mut cur, g.gen, o) {
+                break Some(Stop::Declined);
+            }
+            // The reference checks table references as it yields each event.
+            if bc.ev_off >= bc.checked_to && !ids_exist(&bc.ev, &g.table, g.known) {
+                if let Err(e) = validate_ids(&bc.ev, g, g.table.bytes.offset + bc.ev_off as u64) {
+                    order.set_thread_ctx(bc.slot, cur);
+                    break 'runs Stop::Err(e);
+                }
+            }
+            let t = &mut o.base.time;
+            if *t <= ts {
+                *t = ts.wrapping_add(1);
+            }
+            ts = *t;
+            k += 1;
+            match bc.next_event(g) {
+                Ok(true) => {}
+                Ok(false) => break None,
+                Err(e) => {
+                    order.set_thread_ctx(bc.slot, cur);
+                    break 'runs Stop::Err(e);
+                }
+            }
+            if bc.ev.time > run_stop {
+                break Some(Stop::Later);
+            }
+        };
+        order.set_thread_ctx(bc.slot, cur);
+        let t = bc.ev.time;
+        match end {
+            // The M has no events left.
+            None => {
+                heap_remove(&mut mg.frontier, 0);
+                mg.root_limit = Time::MIN;
+            }
+            Some(Stop::Later) => {
+                // SAFETY: the frontier is not empty.
+                unsafe { mg.frontier.get_unchecked_mut(0) }.time = t;
+                if t > limit {
+                    sift_down(&mut mg.frontier, 0);
+                    mg.root_limit = children_min(&mg.frontier);
+                }
+            }
+            Some(stop) => {
+                // Still the root: its time is at or below `limit`.
+                // SAFETY: the frontier is not empty.
+                unsafe { mg.frontier.get_unchecked_mut(0) }.time = t;
+                break stop;
             }
         }
-        let t = &mut o.base.time;
-        if *t <= ts {
-            *t = ts.wrapping_add(1);
-        }
-        ts = *t;
-        k += 1;
-        match bc.next_event(g) {
-            Ok(true) => {}
-            Ok(false) => break Run::Done,
-            Err(e) => break Run::Err(e),
-        }
-        if bc.ev.time > stop {
-            break Run::Later;
-        }
     };
-    order.set_thread_ctx(bc.slot, cur);
     *last_ts = ts;
-    (k, end)
+    (k, stop)
 }
 
 /// Where generations come from: parsed on a helper thread, one ahead.
@@ -1185,20 +1189,12 @@ impl Reader {
         // The common case: the next event is due before any CPU sample and
         // nothing is queued. It stays within the current generation.
         while n < buf.len() {
-            match merge.frontier.first() {
-                Some(root) if root.time <= cpu_time => {}
-                _ => break,
-            }
-            match merge.advance_run(order, g, &mut buf[n..], cpu_time, &mut last_ts) {
-                Ok((k, declined)) => {
-                    n += k;
-                    // Without a declined event the root may have changed.
-                    if !declined || n == buf.len() {
-                        continue;
-                    }
-                }
-                Err((k, e)) => {
-                    n += k;
+            let (k, stop) = run_frontier(merge, order, g, &mut buf[n..], cpu_time, &mut last_ts);
+            n += k;
+            match stop {
+                Stop::Declined => {}
+                Stop::Full | Stop::Later => break,
+                Stop::Err(e) => {
                     self.buf_err = Some(e);
                     break;
                 }
