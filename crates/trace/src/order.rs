@@ -141,7 +141,7 @@ impl ProcTable {
         if (id as u64) < DENSE_PROCS {
             return self.dense.get(id as usize)?.as_ref();
         }
-        self.sparse.get(&id)
+        self.sparse_get(id)
     }
 
     #[inline(always)]
@@ -149,6 +149,20 @@ impl ProcTable {
         if (id as u64) < DENSE_PROCS {
             return self.dense.get_mut(id as usize)?.as_mut();
         }
+        self.sparse_get_mut(id)
+    }
+
+    // Out of line: inlined, the compiler hoists the hash of the current
+    // P out of the per-event loop, a cost paid on every run of events.
+    #[cold]
+    #[inline(never)]
+    fn sparse_get(&self, id: ProcId) -> Option<&PState> {
+        self.sparse.get(&id)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn sparse_get_mut(&mut self, id: ProcId) -> Option<&mut PState> {
         self.sparse.get_mut(&id)
     }
 

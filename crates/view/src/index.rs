@@ -1491,10 +1491,11 @@ impl Index {
 /// Progress callback: (bytes consumed, total bytes).
 pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
 
+/// Per-goroutine build state (12 bytes: goroutines number millions). A
+/// proc span's start and length are read off the transitions when the
+/// rows are finished.
 struct GBuild {
-    run_start: i64,
     run_proc: u32,
-    assist_start: i64,
     /// 1 + the segment being flushed in which this goroutine has a run.
     flush_mark: u32,
     /// That run's index among the segment's runs.
@@ -1552,6 +1553,8 @@ struct Builder {
     gc_start: Option<i64>,
     stw_start: Option<(i64, u32)>,
     sweep_start: FxHashMap<i64, i64>,
+    /// Goroutines in a mark assist, and since when.
+    assist_start: FxHashMap<u32, i64>,
     heap: [u64; 2],
 }
 
@@ -1586,9 +1589,7 @@ impl Builder {
             create_stack: 0,
         });
         self.gb.push(GBuild {
-            run_start: 0,
             run_proc: NONE,
-            assist_start: i64::MIN,
             flush_mark: 0,
             flush_run: 0,
         });
@@ -1801,14 +1802,11 @@ impl Builder {
         }
     }
 
-    fn end_running(&mut self, g: u32, t: i64) {
+    fn end_running(&mut self, g: u32) {
         let b = &mut self.gb[g as usize];
         if b.run_proc != NONE {
             let p = b.run_proc as usize;
-            let s = b.run_start;
             b.run_proc = NONE;
-            let sp = &mut self.ix.procs[p].1;
-            sp.max_dur = sp.max_dur.max(t - s);
             if self.proc_open[p].0 == g {
                 self.proc_open[p].0 = NONE;
             }
@@ -1879,6 +1877,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
         gc_start: None,
         stw_start: None,
         sweep_start: FxHashMap::default(),
+        assist_start: FxHashMap::default(),
         heap: [0; 2],
     };
     b.ix.strings.intern(b"");
@@ -1944,7 +1943,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
     let t1 = b.ix.t1;
     // Close whatever is still open at the end of the trace.
     for g in 0..b.gb.len() as u32 {
-        b.end_running(g, t1);
+        b.end_running(g);
         let open: Vec<_> = b.open_regions.remove(&g).unwrap_or_default();
         for (depth, (typ, task, start, stack)) in open.into_iter().enumerate() {
             b.ix.regions.push(Region {
@@ -1957,11 +1956,12 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
                 depth: depth as u32,
             });
         }
-        if b.gb[g as usize].assist_start != i64::MIN {
-            let k = b.name_assist;
-            let s = b.gb[g as usize].assist_start;
-            b.push_range(3, s, t1, g, k);
-        }
+    }
+    let mut assists: Vec<(u32, i64)> = b.assist_start.drain().collect();
+    assists.sort_unstable();
+    for (g, s) in assists {
+        let k = b.name_assist;
+        b.push_range(3, s, t1, g, k);
     }
     if let Some(s) = b.gc_start.take() {
         let k = b.name_mark;
@@ -2319,16 +2319,14 @@ impl Builder {
                 let waker = b.lookup(rec.g).unwrap_or(NONE);
                 // Leaving states.
                 if from == S_RUNNING {
-                    b.end_running(g, t);
+                    b.end_running(g);
                 }
                 // Entering states.
                 let mut new_span = NONE;
                 if to == S_RUNNING {
                     let p = rec.x as i64;
                     let p = if p >= 0 { b.proc(p) } else { NONE };
-                    let bg = &mut b.gb[g as usize];
-                    bg.run_start = start_t;
-                    bg.run_proc = p;
+                    b.gb[g as usize].run_proc = p;
                     new_span = p;
                 }
                 // A syscall's span ends at the goroutine's next transition.
@@ -2447,18 +2445,11 @@ impl Builder {
                     }
                     _ => {
                         let g = b.g(rec.id, t);
-                        let t0 = b.ix.t0;
-                        let bg = &mut b.gb[g as usize];
                         if end {
-                            let s = if bg.assist_start == i64::MIN {
-                                t0
-                            } else {
-                                bg.assist_start
-                            };
-                            bg.assist_start = i64::MIN;
+                            let s = b.assist_start.remove(&g).unwrap_or(b.ix.t0);
                             b.push_range(3, s, t, g, b.name_assist);
-                        } else if bg.assist_start == i64::MIN {
-                            bg.assist_start = begin_t;
+                        } else {
+                            b.assist_start.entry(g).or_insert(begin_t);
                         }
                     }
                 }
@@ -2637,8 +2628,20 @@ fn finish(mut b: Builder) -> Index {
                 if !proc_sorted[i] {
                     sort_proc_spans(tv, sp);
                 }
-                let spans = proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g, _)| (s, e, g, 0));
+                // The longest span, found while the levels read them all.
+                let mut max_dur = 0;
+                let spans = proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g, _)| {
+                    max_dur = max_dur.max(e - s);
+                    (s, e, g, 0)
+                });
                 sp.levels = build_levels(sp.len(), spans, t0, t1, LEVEL_MIN);
+                if sp.levels.is_empty() {
+                    max_dur = proc_spans(tv, sp, 0..sp.len())
+                        .map(|(s, e, ..)| e - s)
+                        .max()
+                        .unwrap_or(0);
+                }
+                sp.max_dur = max_dur;
             }
             procs.sort_by_key(|p| p.0);
             debug_time("procs", at, ticks);
@@ -2765,8 +2768,14 @@ fn finish(mut b: Builder) -> Index {
             roff[i + 1] += roff[i];
         }
         ix.region_off = roff;
-        ix.logs.sort_by_key(|l| l.t);
-        ix.samples.sort_by_key(|s| s.0);
+        // Usually in order already; a stable sort's scratch (half the
+        // column) would add to the peak.
+        if !ix.logs.is_sorted_by_key(|l| l.t) {
+            ix.logs.sort_by_key(|l| l.t);
+        }
+        if !ix.samples.is_sorted_by_key(|s| s.0) {
+            ix.samples.sort_by_key(|s| s.0);
+        }
         debug_time("groups, tasks, regions, logs", at, ticks);
     });
     b.ix
