@@ -41,7 +41,7 @@ fn main() {
         "cpu".into(),
     ];
     rows.extend((0..ix.procs.len()).map(|i| format!("proc:{i}")));
-    rows.extend((0..ix.threads.len()).map(|i| format!("thread:{i}")));
+    rows.extend((0..ix.thread_ids.len()).map(|i| format!("thread:{i}")));
     rows.extend((0..ix.task_lanes.min(8)).map(|i| format!("task:{i}")));
     rows.extend((0..ix.goroutines.len().min(50)).map(|i| format!("g:{i}")));
     // Windows from the whole trace down to a microsecond, at several places.

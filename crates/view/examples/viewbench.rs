@@ -16,6 +16,10 @@ fn main() {
     let t = Instant::now();
     let ix = gotrace_view::load(path.as_ref(), &mut |_, _| {}).unwrap();
     let build = t.elapsed();
+    // What the server finishes after the index is ready.
+    let t = Instant::now();
+    ix.threads();
+    println!("thread rows finished in {:.3} s", t.elapsed().as_secs_f64());
     println!(
         "indexed {} events in {:.3} s: {} runs, {} goroutines, {} transitions, {} segments, {} procs, {} threads, {} edges, {} tasks, {} regions",
         ix.events,
@@ -25,7 +29,7 @@ fn main() {
         ix.tr_t.len(),
         ix.seg_base.len(),
         ix.procs.len(),
-        ix.threads.len(),
+        ix.thread_ids.len(),
         ix.edges.len(),
         ix.tasks.len(),
         ix.regions.len()
@@ -76,12 +80,12 @@ fn main() {
         );
     }
     let lv: usize = ix
-        .threads
+        .threads()
         .iter()
         .map(|p| p.1.levels.iter().map(|l| l.s.len() * 28).sum::<usize>())
         .sum();
-    let tb: usize = ix.threads.iter().map(|p| p.1.bytes()).sum();
-    let tn: usize = ix.threads.iter().map(|p| p.1.len()).sum();
+    let tb: usize = ix.threads().iter().map(|p| p.1.bytes()).sum();
+    let tn: usize = ix.threads().iter().map(|p| p.1.len()).sum();
     println!(
         "threads: {tn} spans, {:.0} MiB, levels {:.0} MiB; {} shapes, {} logs, {} samples",
         mib(tb),
@@ -211,7 +215,7 @@ fn main() {
         ix.seg_base = Vec::new();
         step("runs");
         ix.ranges = Vec::new();
-        ix.threads = Vec::new();
+        ix.threads = Default::default();
         step("ranges");
         ix.strings = Default::default();
         ix.stacks = Default::default();

@@ -40,7 +40,7 @@ pub fn meta(ix: &Index, trace_name: &str) -> Value {
         "t0": ix.t0,
         "events": ix.events,
         "procs": ix.procs.iter().map(|p| p.0).collect::<Vec<_>>(),
-        "threads": ix.threads.iter().map(|p| p.0).collect::<Vec<_>>(),
+        "threads": &ix.thread_ids,
         "goroutines": ix.goroutines.len(),
         "groups": ix.groups.iter().enumerate().map(|(i, (name, gs))| json!({
             "idx": i,
@@ -506,7 +506,7 @@ pub fn span(ix: &Index, row: &str, t: i64) -> ApiResult {
         }
         "thread" => {
             let m = num()?;
-            let id = ix.threads.get(m).ok_or("no such row")?.0;
+            let id = ix.thread_ids.get(m).ok_or("no such row")?;
             let sp = ix.thread_row(m).unwrap();
             let mut v = row_span(ix, &sp, t)?;
             v["thread"] = json!(id);

@@ -9,6 +9,7 @@
 
 use gotrace::{EventKind, GoState, RangeName, Reader, ResourceKind, Stack};
 use rustc_hash::FxHashMap;
+use std::sync::{Mutex, OnceLock};
 
 /// Goroutine states, as `GoState`'s discriminants.
 pub const S_UNDET: u8 = GoState::Undetermined as u8;
@@ -1215,8 +1216,11 @@ pub struct Index {
     /// Segment i's runs start at `flush_runs[seg_first_run[i]]`.
     pub seg_first_run: Vec<u32>,
     pub procs: Vec<(i64, ProcSpans)>,
-    /// Threads' syscall spans; `k` (see `ProcRow`) is "blocked".
-    pub threads: Vec<(i64, ProcSpans)>,
+    /// Thread IDs, in row order.
+    pub thread_ids: Vec<i64>,
+    /// Threads' syscall spans; `k` (see `ProcRow`) is "blocked". Finished
+    /// on first use: the first frame doesn't show them (see [`Index::threads`]).
+    pub threads: LazyRows,
     /// One per RANGE_KINDS entry; `k` is the interned range name.
     pub ranges: Vec<Spans>,
     pub gcount: Counter,
@@ -1383,7 +1387,7 @@ impl Index {
 
     /// Thread row m, readable as spans.
     pub fn thread_row(&self, m: usize) -> Option<ProcRow<'_>> {
-        self.threads.get(m).map(|(_, sp)| ProcRow {
+        self.threads().get(m).map(|(_, sp)| ProcRow {
             ix: self,
             sp,
             syscalls: true,
@@ -1415,14 +1419,18 @@ impl Index {
             let levels = build_levels(sp.len(), spans, t0, t1, min_len);
             self.procs[p].1.levels = levels;
         }
-        for m in 0..self.threads.len() {
+        self.threads();
+        let mut threads = std::mem::take(&mut self.threads)
+            .done
+            .into_inner()
+            .unwrap_or_default();
+        for (_, sp) in &mut threads {
             let tv = TrView::of(self);
-            let sp = &self.threads[m].1;
             let spans =
                 proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g, n)| (s, e, g, tv.blocked_after(n)));
-            let levels = build_levels(sp.len(), spans, t0, t1, min_len);
-            self.threads[m].1.levels = levels;
+            sp.levels = build_levels(sp.len(), spans, t0, t1, min_len);
         }
+        self.threads = LazyRows::finished(threads);
         for s in self.ranges.iter_mut().chain(self.task_rows.iter_mut()) {
             s.build_levels(t0, t1, min_len);
         }
@@ -1519,6 +1527,8 @@ const DENSE_IDS: i64 = 1 << 24;
 
 struct Builder {
     ix: Index,
+    /// Thread rows as the pass builds them (the index finishes them lazily).
+    threads: Vec<(i64, ProcSpans)>,
     /// Ranges as they end (so not sorted by start): (start, end, g, name).
     /// Short ranges of the kinds with one name (not STW): (start, duration, g).
     ranges: [Vec<(i64, u32, u32)>; 4],
@@ -1632,8 +1642,8 @@ impl Builder {
     }
 
     fn thread(&mut self, id: i64) -> u32 {
-        let n = self.ix.threads.len() as u32;
-        let threads = &mut self.ix.threads;
+        let n = self.threads.len() as u32;
+        let threads = &mut self.threads;
         *self.thread_map.entry(id).or_insert_with(|| {
             threads.push((id, ProcSpans::default()));
             n
@@ -1703,7 +1713,7 @@ impl Builder {
             match p {
                 FIX_EDGE => ix.edges.tr[slot as usize] = tr,
                 p if p & FIX_THREAD != 0 => {
-                    ix.threads[(p & !FIX_THREAD) as usize].1.tr[slot as usize] = tr
+                    self.threads[(p & !FIX_THREAD) as usize].1.tr[slot as usize] = tr
                 }
                 p => ix.procs[p as usize].1.tr[slot as usize] = tr,
             }
@@ -1819,6 +1829,7 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
     let started = std::time::Instant::now();
     let total = r.input_len().unwrap_or(0);
     let mut b = Builder {
+        threads: Vec::new(),
         ix: Index {
             t0: i64::MAX,
             t1: i64::MIN,
@@ -1838,7 +1849,8 @@ pub fn build(mut r: Reader, progress: Progress<'_>) -> gotrace::Result<Index> {
             flush_runs: Vec::new(),
             seg_first_run: Vec::new(),
             procs: Vec::new(),
-            threads: Vec::new(),
+            thread_ids: Vec::new(),
+            threads: LazyRows::default(),
             ranges: (0..RANGE_KINDS.len()).map(|_| Spans::default()).collect(),
             gcount: Counter::new(&["running", "runnable", "waiting", "syscall"]),
             heap: Counter::new(&["heap", "goal"]),
@@ -2040,7 +2052,7 @@ struct Rec {
 
 const _: () = assert!(std::mem::size_of::<Rec>() == 48);
 
-const BATCH: usize = 4096;
+const BATCH: usize = 16384;
 
 struct Batch {
     /// The trace's first event time, once known.
@@ -2386,7 +2398,7 @@ impl Builder {
                     b.fix.push((pos, p as u32, slot));
                 }
                 if new_sys != NONE {
-                    let sp = &mut b.ix.threads[new_sys as usize].1;
+                    let sp = &mut b.threads[new_sys as usize].1;
                     let slot = sp.tr.len() as u32;
                     sp.tr.push(u32::MAX);
                     if from == S_UNDET {
@@ -2562,6 +2574,85 @@ fn debug_time(what: &str, since: std::time::Instant, ticks: u64) {
     }
 }
 
+/// Thread rows, finished on first use: each row's spans put in start order,
+/// whether they overlap, the longest, and the merged levels.
+#[derive(Default)]
+pub struct LazyRows {
+    done: OnceLock<Vec<(i64, ProcSpans)>>,
+    pending: Mutex<Vec<(i64, ProcSpans)>>,
+}
+
+impl LazyRows {
+    fn pending(rows: Vec<(i64, ProcSpans)>) -> Self {
+        LazyRows {
+            done: OnceLock::new(),
+            pending: Mutex::new(rows),
+        }
+    }
+
+    fn finished(rows: Vec<(i64, ProcSpans)>) -> Self {
+        LazyRows {
+            done: OnceLock::from(rows),
+            pending: Mutex::default(),
+        }
+    }
+}
+
+impl Index {
+    /// The threads' rows, finishing them first if no one has yet (callers
+    /// meanwhile wait for the one finishing them).
+    pub fn threads(&self) -> &[(i64, ProcSpans)] {
+        if let Some(rows) = self.threads.done.get() {
+            return rows;
+        }
+        let mut pending = self
+            .threads
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(rows) = self.threads.done.get() {
+            return rows;
+        }
+        let (at, ticks) = (std::time::Instant::now(), thread_ticks());
+        let mut threads = std::mem::take(&mut *pending);
+        finish_thread_rows(TrView::of(self), &mut threads, self.t0, self.t1);
+        debug_time("threads", at, ticks);
+        self.threads.done.get_or_init(|| threads)
+    }
+}
+
+fn finish_thread_rows(tv: TrView<'_>, threads: &mut [(i64, ProcSpans)], t0: i64, t1: i64) {
+    for (_, sp) in threads.iter_mut() {
+        // Whether spans come in start order and overlap, found in
+        // the pass that builds the levels: a thread's spans number
+        // millions, and each costs a lookup.
+        let flags = |sp: &ProcSpans| {
+            let (mut prev, mut prev_end) = (i64::MIN, i64::MIN);
+            let (mut sorted, mut disjoint, mut max_dur) = (true, true, 0);
+            let mut spans = proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g, n)| {
+                sorted &= prev <= s;
+                disjoint &= prev_end <= s;
+                (prev, prev_end) = (s, e);
+                max_dur = max_dur.max(e - s);
+                (s, e, g, tv.blocked_after(n))
+            });
+            let lv = build_levels(sp.len(), &mut spans, t0, t1, LEVEL_MIN);
+            // Too few spans for levels reads none: read them here.
+            spans.for_each(drop);
+            (sorted, disjoint, max_dur, lv)
+        };
+        let (mut sorted, mut disjoint, mut max_dur, mut levels) = flags(sp);
+        if !sorted {
+            sort_proc_spans(tv, sp);
+            (sorted, disjoint, max_dur, levels) = flags(sp);
+        }
+        debug_assert!(sorted);
+        sp.disjoint = disjoint;
+        sp.max_dur = max_dur;
+        sp.levels = levels;
+    }
+}
+
 fn finish(mut b: Builder) -> Index {
     // Free the builder's scratch before the finishing sorts allocate.
     b.gb = Vec::new();
@@ -2618,7 +2709,10 @@ fn finish(mut b: Builder) -> Index {
         t1,
     };
     let procs = &mut ix.procs;
-    let threads = &mut ix.threads;
+    let mut threads = std::mem::take(&mut b.threads);
+    threads.sort_by_key(|p| p.0);
+    ix.thread_ids = threads.iter().map(|p| p.0).collect();
+    ix.threads = LazyRows::pending(threads);
     // Rows, ranges and the rest are independent: finish them side by side.
     let (at, ticks) = (std::time::Instant::now(), thread_ticks());
     std::thread::scope(|s| {
@@ -2630,17 +2724,14 @@ fn finish(mut b: Builder) -> Index {
                 }
                 // The longest span, found while the levels read them all.
                 let mut max_dur = 0;
-                let spans = proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g, _)| {
+                let mut spans = proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g, _)| {
                     max_dur = max_dur.max(e - s);
                     (s, e, g, 0)
                 });
-                sp.levels = build_levels(sp.len(), spans, t0, t1, LEVEL_MIN);
-                if sp.levels.is_empty() {
-                    max_dur = proc_spans(tv, sp, 0..sp.len())
-                        .map(|(s, e, ..)| e - s)
-                        .max()
-                        .unwrap_or(0);
-                }
+                let levels = build_levels(sp.len(), &mut spans, t0, t1, LEVEL_MIN);
+                // Too few spans for levels reads none: read them here.
+                spans.for_each(drop);
+                sp.levels = levels;
                 sp.max_dur = max_dur;
             }
             procs.sort_by_key(|p| p.0);
@@ -2648,35 +2739,9 @@ fn finish(mut b: Builder) -> Index {
         });
         s.spawn(|| {
             let (at, ticks) = (std::time::Instant::now(), thread_ticks());
-            for (_, sp) in threads.iter_mut() {
-                // Ordered by start, and whether spans overlap.
-                let flags = |sp: &ProcSpans| {
-                    let (mut prev, mut prev_end) = (i64::MIN, i64::MIN);
-                    let (mut sorted, mut disjoint, mut max_dur) = (true, true, 0);
-                    for (s, e, ..) in proc_spans(tv, sp, 0..sp.len()) {
-                        sorted &= prev <= s;
-                        disjoint &= prev_end <= s;
-                        (prev, prev_end) = (s, e);
-                        max_dur = max_dur.max(e - s);
-                    }
-                    (sorted, disjoint, max_dur)
-                };
-                let (mut sorted, mut disjoint, max_dur) = flags(sp);
-                if !sorted {
-                    sort_proc_spans(tv, sp);
-                    (sorted, disjoint, _) = flags(sp);
-                }
-                debug_assert!(sorted);
-                sp.disjoint = disjoint;
-                sp.max_dur = max_dur;
-                let spans = proc_spans(tv, sp, 0..sp.len())
-                    .map(|(s, e, g, n)| (s, e, g, tv.blocked_after(n)));
-                sp.levels = build_levels(sp.len(), spans, t0, t1, LEVEL_MIN);
-            }
-            threads.sort_by_key(|p| p.0);
             ix.gcount.build_level(t0, t1);
             ix.heap.build_level(t0, t1);
-            debug_time("threads+counters", at, ticks);
+            debug_time("counters", at, ticks);
         });
         s.spawn(|| {
             let (at, ticks) = (std::time::Instant::now(), thread_ticks());
@@ -2725,6 +2790,7 @@ fn finish(mut b: Builder) -> Index {
             }
         }
         ix.groups = groups;
+        debug_time("  (groups)", at, ticks);
 
         // Tasks: sort by start, then pack into lanes greedily.
         let t1 = ix.t1;
@@ -2757,6 +2823,7 @@ fn finish(mut b: Builder) -> Index {
         for r in &mut ix.task_rows {
             r.build_levels(t0, t1, LEVEL_MIN);
         }
+        debug_time("  (tasks)", at, ticks);
 
         ix.regions
             .sort_unstable_by_key(|r| (r.g, r.start, std::cmp::Reverse(r.end)));
@@ -2768,6 +2835,7 @@ fn finish(mut b: Builder) -> Index {
             roff[i + 1] += roff[i];
         }
         ix.region_off = roff;
+        debug_time("  (regions)", at, ticks);
         // Usually in order already; a stable sort's scratch (half the
         // column) would add to the peak.
         if !ix.logs.is_sorted_by_key(|l| l.t) {

@@ -142,6 +142,10 @@ pub fn run(trace: &Path, opts: ViewOptions) -> Result<()> {
                 started.elapsed().as_secs_f64()
             );
             let _ = state.index.set(ix);
+            // What the first frame doesn't need, finished while it is drawn.
+            if let Some(ix) = state.index.get() {
+                ix.threads();
+            }
         }
         Err(e) => {
             eprintln!("{e:#}");

@@ -580,3 +580,60 @@ fn sweep_spans_name_the_proc_that_swept() {
     }
     assert!(checked >= 10, "only {checked} sweeps checked");
 }
+
+#[test]
+fn thread_rows_hold_the_goroutines_syscalls_and_are_finished_on_first_use() {
+    use gotrace_view::index::S_SYSCALL;
+    let mut rows_seen = 0;
+    for p in corpus() {
+        let ix = load(&p);
+        let mut from_g: Vec<(u32, i64)> = Vec::new();
+        for g in 0..ix.goroutines.len() as u32 {
+            for (_, e, st, _) in g_spans(&ix, g) {
+                if st == S_SYSCALL {
+                    from_g.push((g, e));
+                }
+            }
+        }
+        // The first use finishes the rows; the meta lists them before that.
+        assert_eq!(ix.threads().len(), ix.thread_ids.len(), "{}", p.display());
+        let mut from_m: Vec<(u32, i64)> = Vec::new();
+        for m in 0..ix.thread_ids.len() {
+            let row = ix.thread_row(m).unwrap();
+            for i in 0..row.len() {
+                from_m.push((row.g(i), row.end(i)));
+                if i > 0 {
+                    assert!(
+                        row.start(i - 1) <= row.start(i),
+                        "{}: M row out of order",
+                        p.display()
+                    );
+                }
+            }
+            rows_seen += row.len();
+        }
+        from_g.sort_unstable();
+        from_m.sort_unstable();
+        assert_eq!(from_g, from_m, "{}", p.display());
+    }
+    assert!(rows_seen > 0, "no syscalls in the corpus");
+}
+
+#[test]
+fn thread_levels_keep_every_span() {
+    let mut ix = named("syscalls.trace");
+    ix.rebuild_levels(0);
+    assert!(ix.threads().iter().any(|t| !t.1.levels.is_empty()));
+    for m in 0..ix.thread_ids.len() {
+        let row = ix.thread_row(m).unwrap();
+        let (a, z) = (ix.t0, ix.t1 + 1);
+        let v = api::tile(&ix, &format!("thread:{m}"), a, z, 40).unwrap();
+        let n: u64 = v["n"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .sum();
+        assert_eq!(n as usize, row.len(), "thread row {m}");
+    }
+}
