@@ -2653,6 +2653,33 @@ fn finish_thread_rows(tv: TrView<'_>, threads: &mut [(i64, ProcSpans)], t0: i64,
     }
 }
 
+/// Proc rows: spans put in start order where they weren't, the longest,
+/// and the merged levels.
+fn finish_proc_rows(
+    tv: TrView<'_>,
+    procs: &mut [(i64, ProcSpans)],
+    sorted: &[bool],
+    t0: i64,
+    t1: i64,
+) {
+    for (i, (_, sp)) in procs.iter_mut().enumerate() {
+        if !sorted[i] {
+            sort_proc_spans(tv, sp);
+        }
+        // The longest span, found while the levels read them all.
+        let mut max_dur = 0;
+        let mut spans = proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g, _)| {
+            max_dur = max_dur.max(e - s);
+            (s, e, g, 0)
+        });
+        let levels = build_levels(sp.len(), &mut spans, t0, t1, LEVEL_MIN);
+        // Too few spans for levels reads none: read them here.
+        spans.for_each(drop);
+        sp.levels = levels;
+        sp.max_dur = max_dur;
+    }
+}
+
 fn finish(mut b: Builder) -> Index {
     // Free the builder's scratch before the finishing sorts allocate.
     b.gb = Vec::new();
@@ -2718,22 +2745,23 @@ fn finish(mut b: Builder) -> Index {
     std::thread::scope(|s| {
         s.spawn(move || {
             let (at, ticks) = (std::time::Instant::now(), thread_ticks());
-            for (i, (_, sp)) in procs.iter_mut().enumerate() {
-                if !proc_sorted[i] {
-                    sort_proc_spans(tv, sp);
+            // Rows in two halves of about as many spans each, side by side:
+            // a P's row is the finish's longest single job.
+            let total: usize = procs.iter().map(|p| p.1.len()).sum();
+            let (mut acc, mut cut) = (0, procs.len());
+            for (i, p) in procs.iter().enumerate() {
+                if acc * 2 >= total {
+                    cut = i;
+                    break;
                 }
-                // The longest span, found while the levels read them all.
-                let mut max_dur = 0;
-                let mut spans = proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g, _)| {
-                    max_dur = max_dur.max(e - s);
-                    (s, e, g, 0)
-                });
-                let levels = build_levels(sp.len(), &mut spans, t0, t1, LEVEL_MIN);
-                // Too few spans for levels reads none: read them here.
-                spans.for_each(drop);
-                sp.levels = levels;
-                sp.max_dur = max_dur;
+                acc += p.1.len();
             }
+            let (a, b) = procs.split_at_mut(cut);
+            let (sa, sb) = proc_sorted.split_at(cut);
+            std::thread::scope(|s| {
+                s.spawn(|| finish_proc_rows(tv, a, sa, t0, t1));
+                finish_proc_rows(tv, b, sb, t0, t1);
+            });
             procs.sort_by_key(|p| p.0);
             debug_time("procs", at, ticks);
         });
