@@ -18,12 +18,16 @@ fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     Some(rest.split(' ').next().unwrap_or(rest))
 }
 
-/// (kind, start, duration, goroutine) of each pause, and (start, duration)
-/// of each complete mark phase, from the reference's text.
-fn from_reference(text: &str) -> (Vec<(String, i64, i64, i64)>, Vec<(i64, Option<i64>)>) {
+/// A pause: (kind, start, duration, goroutine).
+type RefPause = (String, i64, i64, i64);
+/// A mark phase: (start, duration if it ended).
+type Cycle = (i64, Option<i64>);
+
+/// Each pause and each mark phase, from the reference's text.
+fn from_reference(text: &str) -> (Vec<RefPause>, Vec<Cycle>) {
     let mut pauses = Vec::new();
     let mut open: Vec<(i64, usize)> = Vec::new();
-    let mut cycles: Vec<(i64, Option<i64>)> = Vec::new();
+    let mut cycles: Vec<Cycle> = Vec::new();
     let mut last_sync = None;
     for line in text.lines() {
         if !line.starts_with("M=") {

@@ -751,7 +751,7 @@ pub fn capture(
     let mut last_progress: Option<Instant> = None;
     let mut report = |phase: Phase, bytes: u64, force: bool| {
         let now = Instant::now();
-        if force || last_progress.map_or(true, |t| now - t >= TICK) {
+        if force || last_progress.is_none_or(|t| now - t >= TICK) {
             last_progress = Some(now);
             progress(&Progress {
                 phase,
@@ -1019,7 +1019,7 @@ fn salvage(
             Err(f) => {
                 k = ends[..k - 1]
                     .iter()
-                    .filter(|&&e| f.offset.map_or(true, |o| e <= o))
+                    .filter(|&&e| f.offset.is_none_or(|o| e <= o))
                     .count()
             }
         }

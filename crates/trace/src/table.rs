@@ -185,7 +185,9 @@ pub(crate) fn ticks_to_ns(freq: f64, ticks: u64) -> i64 {
 /// i64::MIN for NaN and out-of-range values (Rust's `as` would saturate).
 #[inline]
 fn f64_to_i64_like_amd64(x: f64) -> i64 {
-    if x.is_nan() || x >= 9.223372036854775807e18 || x < -9.223372036854775808e18 {
+    // 2^63: i64's range is [-2^63, 2^63), and both bounds are exact in f64.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if x.is_nan() || !(-LIMIT..LIMIT).contains(&x) {
         return i64::MIN;
     }
     x as i64
@@ -230,5 +232,16 @@ mod tests {
         assert_eq!(ticks_to_ns(1e9, u64::MAX), i64::MIN);
         assert_eq!(ticks_to_ns(f64::NAN, 1), i64::MIN);
         assert_eq!(ticks_to_ns(64.0, 3), 192);
+        // At the edges: 2^63 is out, the largest double below it is in.
+        assert_eq!(f64_to_i64_like_amd64(9_223_372_036_854_775_808.0), i64::MIN);
+        assert_eq!(
+            f64_to_i64_like_amd64(9_223_372_036_854_774_784.0),
+            9_223_372_036_854_774_784
+        );
+        assert_eq!(
+            f64_to_i64_like_amd64(-9_223_372_036_854_775_808.0),
+            i64::MIN
+        );
+        assert_eq!(f64_to_i64_like_amd64(-1.5), -1);
     }
 }
