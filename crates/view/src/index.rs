@@ -1412,24 +1412,15 @@ impl Index {
     /// spans (tests use it to exercise levels on small traces).
     pub fn rebuild_levels(&mut self, min_len: usize) {
         let (t0, t1) = (self.t0, self.t1);
-        for p in 0..self.procs.len() {
-            let tv = TrView::of(self);
-            let sp = &self.procs[p].1;
-            let spans = proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g, _)| (s, e, g, 0));
-            let levels = build_levels(sp.len(), spans, t0, t1, min_len);
-            self.procs[p].1.levels = levels;
-        }
+        let mut procs = std::mem::take(&mut self.procs);
+        finish_proc_rows(TrView::of(self), &mut procs, &[], t0, t1, min_len);
+        self.procs = procs;
         self.threads();
         let mut threads = std::mem::take(&mut self.threads)
             .done
             .into_inner()
             .unwrap_or_default();
-        for (_, sp) in &mut threads {
-            let tv = TrView::of(self);
-            let spans =
-                proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g, n)| (s, e, g, tv.blocked_after(n)));
-            sp.levels = build_levels(sp.len(), spans, t0, t1, min_len);
-        }
+        finish_thread_rows(TrView::of(self), &mut threads, t0, t1, min_len);
         self.threads = LazyRows::finished(threads);
         for s in self.ranges.iter_mut().chain(self.task_rows.iter_mut()) {
             s.build_levels(t0, t1, min_len);
@@ -2615,68 +2606,91 @@ impl Index {
         }
         let (at, ticks) = (std::time::Instant::now(), thread_ticks());
         let mut threads = std::mem::take(&mut *pending);
-        finish_thread_rows(TrView::of(self), &mut threads, self.t0, self.t1);
+        finish_thread_rows(TrView::of(self), &mut threads, self.t0, self.t1, LEVEL_MIN);
         debug_time("threads", at, ticks);
         self.threads.done.get_or_init(|| threads)
     }
 }
 
-fn finish_thread_rows(tv: TrView<'_>, threads: &mut [(i64, ProcSpans)], t0: i64, t1: i64) {
-    for (_, sp) in threads.iter_mut() {
-        // Whether spans come in start order and overlap, found in
-        // the pass that builds the levels: a thread's spans number
-        // millions, and each costs a lookup.
-        let flags = |sp: &ProcSpans| {
-            let (mut prev, mut prev_end) = (i64::MIN, i64::MIN);
-            let (mut sorted, mut disjoint, mut max_dur) = (true, true, 0);
-            let mut spans = proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g, n)| {
-                sorted &= prev <= s;
-                disjoint &= prev_end <= s;
-                (prev, prev_end) = (s, e);
-                max_dur = max_dur.max(e - s);
-                (s, e, g, tv.blocked_after(n))
-            });
-            let lv = build_levels(sp.len(), &mut spans, t0, t1, LEVEL_MIN);
-            // Too few spans for levels reads none: read them here.
-            spans.for_each(drop);
-            (sorted, disjoint, max_dur, lv)
-        };
-        let (mut sorted, mut disjoint, mut max_dur, mut levels) = flags(sp);
-        if !sorted {
-            sort_proc_spans(tv, sp);
-            (sorted, disjoint, max_dur, levels) = flags(sp);
-        }
-        debug_assert!(sorted);
-        sp.disjoint = disjoint;
-        sp.max_dur = max_dur;
-        sp.levels = levels;
+/// What one read of a proc or thread row finds: whether its spans come in
+/// start order and overlap, the longest, and the merged levels (a row's
+/// spans number millions, and each costs a lookup, so they are read once).
+struct RowScan {
+    sorted: bool,
+    disjoint: bool,
+    max_dur: i64,
+    levels: Vec<SpanLevel>,
+}
+
+/// Reads a row once; a thread row's `k` is whether the goroutine blocked
+/// in the syscall, a proc row's is 0.
+fn scan_row(
+    tv: TrView<'_>,
+    sp: &ProcSpans,
+    syscalls: bool,
+    t0: i64,
+    t1: i64,
+    min_len: usize,
+) -> RowScan {
+    let (mut prev, mut prev_end) = (i64::MIN, i64::MIN);
+    let (mut sorted, mut disjoint, mut max_dur) = (true, true, 0);
+    let mut spans = proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g, n)| {
+        sorted &= prev <= s;
+        disjoint &= prev_end <= s;
+        (prev, prev_end) = (s, e);
+        max_dur = max_dur.max(e - s);
+        (s, e, g, if syscalls { tv.blocked_after(n) } else { 0 })
+    });
+    let levels = build_levels(sp.len(), &mut spans, t0, t1, min_len);
+    // Too few spans for levels reads none: read them here.
+    spans.for_each(drop);
+    RowScan {
+        sorted,
+        disjoint,
+        max_dur,
+        levels,
     }
 }
 
-/// Proc rows: spans put in start order where they weren't, the longest,
-/// and the merged levels.
+/// Thread rows: spans put in start order where they weren't (detected
+/// here), whether they overlap, the longest, and the merged levels.
+fn finish_thread_rows(
+    tv: TrView<'_>,
+    threads: &mut [(i64, ProcSpans)],
+    t0: i64,
+    t1: i64,
+    min_len: usize,
+) {
+    for (_, sp) in threads.iter_mut() {
+        let mut r = scan_row(tv, sp, true, t0, t1, min_len);
+        if !r.sorted {
+            sort_proc_spans(tv, sp);
+            r = scan_row(tv, sp, true, t0, t1, min_len);
+        }
+        debug_assert!(r.sorted);
+        sp.disjoint = r.disjoint;
+        sp.max_dur = r.max_dur;
+        sp.levels = r.levels;
+    }
+}
+
+/// Proc rows: spans put in start order where the pass saw them out of
+/// order, the longest, and the merged levels.
 fn finish_proc_rows(
     tv: TrView<'_>,
     procs: &mut [(i64, ProcSpans)],
     sorted: &[bool],
     t0: i64,
     t1: i64,
+    min_len: usize,
 ) {
     for (i, (_, sp)) in procs.iter_mut().enumerate() {
-        if !sorted[i] {
+        if !sorted.get(i).copied().unwrap_or(true) {
             sort_proc_spans(tv, sp);
         }
-        // The longest span, found while the levels read them all.
-        let mut max_dur = 0;
-        let mut spans = proc_spans(tv, sp, 0..sp.len()).map(|(s, e, g, _)| {
-            max_dur = max_dur.max(e - s);
-            (s, e, g, 0)
-        });
-        let levels = build_levels(sp.len(), &mut spans, t0, t1, LEVEL_MIN);
-        // Too few spans for levels reads none: read them here.
-        spans.for_each(drop);
-        sp.levels = levels;
-        sp.max_dur = max_dur;
+        let r = scan_row(tv, sp, false, t0, t1, min_len);
+        sp.levels = r.levels;
+        sp.max_dur = r.max_dur;
     }
 }
 
@@ -2759,8 +2773,8 @@ fn finish(mut b: Builder) -> Index {
             let (a, b) = procs.split_at_mut(cut);
             let (sa, sb) = proc_sorted.split_at(cut);
             std::thread::scope(|s| {
-                s.spawn(|| finish_proc_rows(tv, a, sa, t0, t1));
-                finish_proc_rows(tv, b, sb, t0, t1);
+                s.spawn(|| finish_proc_rows(tv, a, sa, t0, t1, LEVEL_MIN));
+                finish_proc_rows(tv, b, sb, t0, t1, LEVEL_MIN);
             });
             procs.sort_by_key(|p| p.0);
             debug_time("procs", at, ticks);

@@ -29,6 +29,16 @@ fn named(name: &str) -> Index {
     load(&corpus().into_iter().find(|p| p.ends_with(name)).unwrap())
 }
 
+/// How many spans a tile's items stand for.
+fn tile_spans(v: &Value) -> usize {
+    v["n"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as usize)
+        .sum()
+}
+
 /// All spans of goroutine g: (start, end, state, reason).
 fn g_spans(ix: &Index, g: u32) -> Vec<(i64, i64, u8, u8)> {
     let mut v = Vec::new();
@@ -250,13 +260,8 @@ fn coarse_tiles_merge_but_cover_everything() {
     // Proc rows, too.
     let sp = ix.proc_row(0).unwrap();
     let v = api::tile(&ix, "proc:0", ix.t0, ix.t1, 10).unwrap();
-    let n: u64 = v["n"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap())
-        .sum();
-    assert_eq!(n as usize, sp.len());
+    let n = tile_spans(&v);
+    assert_eq!(n, sp.len());
     assert!(v["s"].as_array().unwrap().len() < sp.len());
     // A window in the middle holds exactly the spans overlapping it.
     let (a, b) = (sp.start(sp.len() / 2), sp.end(sp.len() / 2 + 3));
@@ -282,16 +287,11 @@ fn merged_levels_keep_every_span() {
             (ix.t0 + 1000, ix.t1 / 2 + ix.t0 / 2, 30),
         ] {
             let v = api::tile(&ix, &format!("proc:{p}"), a, z, px).unwrap();
-            let n: u64 = v["n"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_u64().unwrap())
-                .sum();
+            let n = tile_spans(&v);
             let want = (0..sp.len())
                 .filter(|&i| sp.end(i) > a && sp.start(i) < z)
                 .count();
-            assert_eq!(n as usize, want, "proc {p} [{a}, {z})");
+            assert_eq!(n, want, "proc {p} [{a}, {z})");
             let s = v["s"].as_array().unwrap();
             assert!(s.len() <= 2 * px as usize + 2);
             if a == ix.t0 {
@@ -628,12 +628,7 @@ fn thread_levels_keep_every_span() {
         let row = ix.thread_row(m).unwrap();
         let (a, z) = (ix.t0, ix.t1 + 1);
         let v = api::tile(&ix, &format!("thread:{m}"), a, z, 40).unwrap();
-        let n: u64 = v["n"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_u64().unwrap())
-            .sum();
-        assert_eq!(n as usize, row.len(), "thread row {m}");
+        let n = tile_spans(&v);
+        assert_eq!(n, row.len(), "thread row {m}");
     }
 }
